@@ -1,0 +1,75 @@
+"""``create_app()``: settings, database, routers, error handlers and lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from parley import __version__, instance, logs
+from parley.auth.ratelimit import rate_limiter_for
+from parley.config import Settings, get_settings
+from parley.conversations.endpoints import router as conversations_router
+from parley.db import Database
+from parley.errors import install_handlers
+from parley.metrics import Metrics
+from parley.middleware import RequestContext
+from parley.system.endpoints import router as system_router
+
+
+def _openapi_without_422(app: FastAPI) -> dict[str, Any]:
+    """The schema FastAPI generates, minus the 422 it adds to every route: Parley
+    answers unparseable requests with 400 (SPEC §1)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            operation.get("responses", {}).pop("422", None)
+    for name in ("HTTPValidationError", "ValidationError"):
+        schema.get("components", {}).get("schemas", {}).pop(name, None)
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
+        app.state.database = database
+        app.state.cursor_codec = await instance.prepare(database, settings)
+        app.state.rate_limiter = rate_limiter_for(database)
+        try:
+            yield
+        finally:
+            await database.dispose()
+
+    app = FastAPI(
+        title="Parley",
+        version=__version__,
+        description="A self-hosted server for AI analytics conversations, "
+        "compatible with Omni's AI API.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.metrics = Metrics()
+    install_handlers(app)
+    app.include_router(conversations_router)
+    app.include_router(system_router)
+    app.openapi = lambda: _openapi_without_422(app)  # type: ignore[method-assign]
+    app.add_middleware(RequestContext, metrics=app.state.metrics, log_requests=settings.access_log)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Entry point for ``uvicorn --factory parley.app:app_from_environment``."""
+    settings = get_settings()
+    logs.configure(settings.log_level)
+    return create_app(settings)

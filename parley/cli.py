@@ -1,0 +1,390 @@
+"""The ``parley`` command. Every command also takes ``--json`` for scripts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+from parley import firstrun, logs, migrate
+from parley.accounts import repository as accounts
+from parley.accounts import service as account_service
+from parley.config import Settings
+from parley.conversations import synthetic
+from parley.db import Database
+from parley.errors import ApiError
+
+T = TypeVar("T")
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+orgs_app = typer.Typer(no_args_is_help=True, help="Organizations.")
+members_app = typer.Typer(no_args_is_help=True, help="Members of an organization.")
+keys_app = typer.Typer(no_args_is_help=True, help="API keys and personal access tokens.")
+app.add_typer(orgs_app, name="orgs")
+app.add_typer(members_app, name="members")
+app.add_typer(keys_app, name="keys")
+
+console = Console()
+err_console = Console(stderr=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def _emit(as_json: bool, data: dict[str, Any], human: str) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(data, default=str) + "\n")
+    else:
+        console.print(human, highlight=False, soft_wrap=True)
+
+
+def _run(as_json: bool, work: Callable[[Database], Awaitable[T]]) -> T:
+    """Run ``work`` against a migrated database; a domain error ends the command cleanly."""
+
+    async def runner() -> T:
+        database = Database(Settings().resolved_database_url)
+        try:
+            await migrate.upgrade(database)
+            return await work(database)
+        finally:
+            await database.dispose()
+
+    try:
+        return asyncio.run(runner())
+    except ApiError as exc:
+        if as_json:
+            sys.stdout.write(json.dumps({"detail": exc.detail, "status": exc.status}) + "\n")
+        else:
+            err_console.print(f"[red]error:[/red] {exc.detail}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _uuid(value: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise typer.BadParameter(f"{what} must be a UUID, got {value!r}") from None
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Run the API server (and, on first run, create a demo organization)."""
+    import uvicorn
+
+    from parley.app import create_app
+
+    overrides: dict[str, Any] = {}
+    if host is not None:
+        overrides["host"] = host
+    if port is not None:
+        overrides["port"] = port
+    settings = Settings(**overrides)
+    logs.configure(settings.log_level)
+
+    async def prepare(database: Database) -> firstrun.Credentials | None:
+        if not settings.first_run:
+            return None
+        return await firstrun.ensure_demo(database, settings)
+
+    credentials = _run(as_json, prepare)
+    if credentials is not None:
+        _emit(
+            as_json,
+            {"event": "first_run", **asdict(credentials)},
+            "[bold]First run:[/bold] created organization 'Demo' with an admin member.\n"
+            f"  organization key: {credentials.organizationKey}\n"
+            f"  personal token:   {credentials.personalToken}\n"
+            f"  (saved to {settings.credentials_path}; they are not shown again)\n"
+            f"Try: curl -H 'Authorization: Bearer {credentials.personalToken}' "
+            f"{credentials.baseUrl}/api/v1/ai/conversations",
+        )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+
+
+@app.command("migrate")
+def migrate_command(as_json: JsonFlag = False) -> None:
+    """Bring the state database to the newest schema (serve does this too)."""
+
+    async def work(_database: Database) -> None:
+        return None
+
+    _run(as_json, work)
+    _emit(as_json, {"migrated": True}, "Database is up to date.")
+
+
+@orgs_app.command("create")
+def orgs_create(
+    name: Annotated[str, typer.Argument(help="The organization's name.")],
+    owner_email: Annotated[
+        str, typer.Option(help="Email of the owner (an ORG_ADMIN member).")
+    ] = "owner@example.com",
+    rate_limit: Annotated[
+        int | None, typer.Option(help="Requests per minute per token (default: no limit).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create an organization and its owner membership."""
+
+    async def work(database: Database) -> dict[str, Any]:
+        async with database.write() as conn:
+            org, owner = await account_service.create_organization(
+                conn, name, owner_email, rate_limit=rate_limit
+            )
+        return {
+            "id": str(org.id),
+            "name": org.name,
+            "ownerMembershipId": str(owner.id),
+            "ownerEmail": owner.email,
+            "rateLimitPerMinute": org.rate_limit_per_minute,
+        }
+
+    data = _run(as_json, work)
+    _emit(
+        as_json,
+        data,
+        f"Organization {data['id']} ({data['name']}); owner {data['ownerEmail']} is "
+        f"membership {data['ownerMembershipId']}",
+    )
+
+
+@orgs_app.command("list")
+def orgs_list(as_json: JsonFlag = False) -> None:
+    """List organizations."""
+
+    async def work(database: Database) -> list[dict[str, Any]]:
+        async with database.read() as conn:
+            orgs = await accounts.list_organizations(conn)
+        return [
+            {"id": str(o.id), "name": o.name, "rateLimitPerMinute": o.rate_limit_per_minute}
+            for o in orgs
+        ]
+
+    rows = _run(as_json, work)
+    _emit(as_json, {"organizations": rows}, "\n".join(f"{r['id']}  {r['name']}" for r in rows))
+
+
+@orgs_app.command("update")
+def orgs_update(
+    org: Annotated[str, typer.Argument(help="Organization ID.")],
+    rate_limit: Annotated[int | None, typer.Option(help="Requests per minute per token.")] = None,
+    no_rate_limit: Annotated[bool, typer.Option(help="Remove the rate limit.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Change an organization's settings."""
+    org_id = _uuid(org, "ORG_ID")
+    if rate_limit is None and not no_rate_limit:
+        raise typer.BadParameter("give --rate-limit N or --no-rate-limit")
+
+    async def work(database: Database) -> None:
+        async with database.write() as conn:
+            await account_service.set_rate_limit(
+                conn, org_id, None if no_rate_limit else rate_limit
+            )
+
+    _run(as_json, work)
+    limit = None if no_rate_limit else rate_limit
+    _emit(
+        as_json,
+        {"id": str(org_id), "rateLimitPerMinute": limit},
+        f"Rate limit: {limit or 'none'}",
+    )
+
+
+@members_app.command("add")
+def members_add(
+    org: Annotated[str, typer.Option("--org", help="Organization ID.")],
+    email: Annotated[str, typer.Option(help="The member's email.")],
+    role: Annotated[str, typer.Option(help="MEMBER or ORG_ADMIN.")] = "MEMBER",
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a member to an organization."""
+    org_id = _uuid(org, "--org")
+
+    async def work(database: Database) -> dict[str, Any]:
+        async with database.write() as conn:
+            member = await account_service.add_member(conn, org_id, email, role.upper(), name)
+        return {
+            "id": str(member.id),
+            "organizationId": str(member.organization_id),
+            "email": member.email,
+            "role": member.role,
+        }
+
+    data = _run(as_json, work)
+    _emit(as_json, data, f"Membership {data['id']} ({data['email']}, {data['role']})")
+
+
+@members_app.command("list")
+def members_list(
+    org: Annotated[str, typer.Option("--org", help="Organization ID.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """List an organization's members."""
+    org_id = _uuid(org, "--org")
+
+    async def work(database: Database) -> list[dict[str, Any]]:
+        async with database.read() as conn:
+            members = await accounts.list_memberships(conn, org_id)
+        return [{"id": str(m.id), "email": m.email, "role": m.role} for m in members]
+
+    rows = _run(as_json, work)
+    _emit(
+        as_json,
+        {"members": rows},
+        "\n".join(f"{r['id']}  {r['role']:<9}  {r['email']}" for r in rows),
+    )
+
+
+@keys_app.command("create")
+def keys_create(
+    org: Annotated[str, typer.Option("--org", help="Organization ID.")],
+    member: Annotated[
+        str | None,
+        typer.Option("--member", help="Membership ID: makes a personal access token."),
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="A label for the key.")] = None,
+    expires_in: Annotated[
+        int | None, typer.Option("--expires-in", help="Days until the key expires.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create an organization key, or a personal token with --member. Shown once."""
+    org_id = _uuid(org, "--org")
+    member_id = _uuid(member, "--member") if member else None
+
+    async def work(database: Database) -> dict[str, Any]:
+        async with database.write() as conn:
+            new = await account_service.create_key(
+                conn, org_id, member_id, name=name, expires_in_days=expires_in
+            )
+        return {
+            "id": str(new.key.id),
+            "kind": new.key.kind,
+            "organizationId": str(new.key.organization_id),
+            "membershipId": str(new.key.membership_id) if new.key.membership_id else None,
+            "expiresAt": new.key.expires_at.isoformat() if new.key.expires_at else None,
+            "token": new.token,
+        }
+
+    data = _run(as_json, work)
+    _emit(
+        as_json,
+        data,
+        f"Key {data['id']} ({data['kind']})\n{data['token']}\n"
+        "Store the token now: it is not shown again.",
+    )
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key: Annotated[str, typer.Argument(help="API key ID.")], as_json: JsonFlag = False
+) -> None:
+    """Revoke a key; requests with it get 401 from now on."""
+    key_id = _uuid(key, "KEY_ID")
+
+    async def work(database: Database) -> dict[str, Any]:
+        async with database.write() as conn:
+            revoked = await account_service.revoke_key(conn, key_id)
+        return {"id": str(revoked.id), "revokedAt": str(revoked.revoked_at)}
+
+    data = _run(as_json, work)
+    _emit(as_json, data, f"Key {data['id']} revoked at {data['revokedAt']}")
+
+
+@keys_app.command("list")
+def keys_list(
+    org: Annotated[str, typer.Option("--org", help="Organization ID.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """List an organization's keys (never their secrets)."""
+    org_id = _uuid(org, "--org")
+
+    async def work(database: Database) -> list[dict[str, Any]]:
+        async with database.read() as conn:
+            keys = await accounts.list_api_keys(conn, org_id)
+        return [
+            {
+                "id": str(k.id),
+                "kind": k.kind,
+                "name": k.name,
+                "membershipId": str(k.membership_id) if k.membership_id else None,
+                "revoked": k.revoked_at is not None,
+                "expiresAt": k.expires_at.isoformat() if k.expires_at else None,
+            }
+            for k in keys
+        ]
+
+    rows = _run(as_json, work)
+    _emit(
+        as_json,
+        {"keys": rows},
+        "\n".join(
+            f"{r['id']}  {r['kind']:<12}  {'revoked' if r['revoked'] else 'active':<7}  "
+            f"{r['name'] or ''}"
+            for r in rows
+        ),
+    )
+
+
+@app.command("seed-conversations")
+def seed_conversations(
+    org: Annotated[str, typer.Option("--org", help="Organization ID.")],
+    members: Annotated[int, typer.Option(help="Synthetic members to add.")],
+    conversations: Annotated[int, typer.Option(help="Conversations to spread over them.")],
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same data.")] = 1,
+    messages: Annotated[bool, typer.Option(help="Also write each conversation's messages.")] = True,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add synthetic members and conversations, for demos and benchmarks."""
+    org_id = _uuid(org, "--org")
+
+    async def work(database: Database) -> synthetic.SeedReport:
+        with Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err_console,
+            disable=as_json or not err_console.is_terminal,
+        ) as bar:
+            task = bar.add_task("conversations", total=conversations)
+            return await synthetic.seed_conversations(
+                database,
+                org_id,
+                members=members,
+                conversations_count=conversations,
+                seed=seed,
+                with_messages=messages,
+                progress=lambda n: bar.advance(task, n),
+            )
+
+    report = _run(as_json, work)
+    _emit(
+        as_json,
+        asdict(report),
+        f"Added {report.members} members, {report.conversations} conversations and "
+        f"{report.messages} messages.",
+    )
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,84 @@
+"""The one place configuration is read: environment (``PARLEY_*``), a ``.env`` file, CLI flags."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_HOME = Path(".parley")
+
+
+class Settings(BaseSettings):
+    """Every setting Parley reads. Each one is listed in docs/configuration.md."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PARLEY_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    home: Path = Field(
+        default=DEFAULT_HOME,
+        description="Folder for the embedded database, the demo warehouse and credentials.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL of the state database; default: SQLite under home.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address `parley serve` listens on.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port `parley serve` listens on.")
+    public_url: str | None = Field(
+        default=None,
+        description="Base URL clients reach Parley at, used in links (`omniChatUrl`).",
+    )
+    workers: int = Field(default=2, ge=0, description="In-process job workers (0 = none).")
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Key that signs pagination cursors; default: one generated and kept in "
+        "the state database, so every replica shares it.",
+    )
+    now: datetime | None = Field(
+        default=None, description="Fixed 'now' for the assistant's time words (tests, evals)."
+    )
+    log_level: str = Field(default="INFO", description="Log level: DEBUG, INFO, WARNING, ERROR.")
+    access_log: bool = Field(default=True, description="Log one JSON line per HTTP request.")
+    db_pool_size: int = Field(
+        default=10, ge=1, description="Connections per process to a PostgreSQL state database."
+    )
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible endpoint for the LLM planner."
+    )
+    llm_model: str | None = Field(default=None, description="Model name for the LLM planner.")
+    llm_api_key: SecretStr | None = Field(default=None, description="API key for the LLM planner.")
+    first_run: bool = Field(
+        default=True,
+        description="On an empty database, create a demo organization and print its keys.",
+    )
+
+    @field_validator("log_level")
+    @classmethod
+    def _upper(cls, value: str) -> str:
+        return value.upper()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.home / 'parley.db').as_posix()}"
+
+    @property
+    def resolved_public_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def credentials_path(self) -> Path:
+        return self.home / "credentials.json"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""AI conversations: threads of prompts and answers owned by one member."""

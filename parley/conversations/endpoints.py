@@ -1,0 +1,70 @@
+"""HTTP for conversations: parse, call the service, shape the response."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from parley.auth.dependencies import Caller
+from parley.conversations import service
+from parley.conversations.schemas import ConversationList
+from parley.db import ReadConn
+from parley.errors import responses
+from parley.kit.responses import JsonResponse
+
+router = APIRouter(prefix="/api/v1/ai", tags=["AI conversations"])
+
+
+@router.get(
+    "/conversations",
+    response_model=ConversationList,
+    responses=responses(400, 401, 403, 429),
+    summary="List AI conversations",
+    description=(
+        "A member's AI conversations, most recent activity first (`updatedAt` desc, then "
+        "`id` desc), in keyset pages with a total. A personal access token sees only its "
+        "own conversations; an organization API key sees every member's, or one member's "
+        "with `userId`."
+    ),
+)
+async def list_conversations(
+    request: Request,
+    caller: Caller,
+    conn: ReadConn,
+    page_size: Annotated[
+        int,
+        Query(alias="pageSize", ge=1, le=service.MAX_PAGE_SIZE, description="1 to 100."),
+    ] = service.DEFAULT_PAGE_SIZE,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=1024, description="`pageInfo.nextCursor` of the previous page."),
+    ] = None,
+    user_id: Annotated[
+        uuid.UUID | None,
+        Query(
+            alias="userId",
+            description="Membership ID to filter to. Organization API keys only.",
+        ),
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Beyond Omni: only conversations whose name or prompts contain this "
+            "text (case-insensitive).",
+        ),
+    ] = None,
+) -> Response:
+    page = await service.list_conversations(
+        conn,
+        caller,
+        request.app.state.cursor_codec,
+        page_size=page_size,
+        cursor=cursor,
+        user_id=user_id,
+        search=q,
+    )
+    return JsonResponse(page.to_wire())

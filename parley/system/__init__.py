@@ -1,0 +1,1 @@
+"""Endpoints about the server and the caller rather than any domain."""

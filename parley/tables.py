@@ -1,0 +1,180 @@
+"""The state database's tables (SQLAlchemy Core), shared by repositories and migrations.
+
+Every tenant-owned row carries ``organization_id`` and every query filters on it first:
+it keeps organizations apart and lets the tables be sharded by organization later.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
+
+from parley.kit.timestamps import UtcDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(200), nullable=False),
+    # The ORG_ADMIN membership created with the organization; organization keys that
+    # act without a userId act as this member. Not a foreign key: the two rows refer to
+    # each other and are written in one transaction.
+    Column("owner_membership_id", Uuid, nullable=True),
+    Column("rate_limit_per_minute", Integer, nullable=True),
+    Column("ai_enabled", Boolean, nullable=False, default=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+memberships = Table(
+    "memberships",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column(
+        "organization_id", Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("email", String(320), nullable=False),
+    Column("display_name", String(200), nullable=True),
+    Column("role", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("organization_id", "email"),
+    CheckConstraint("role IN ('MEMBER', 'ORG_ADMIN')", name="role"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column(
+        "organization_id", Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("membership_id", Uuid, ForeignKey("memberships.id", ondelete="CASCADE"), nullable=True),
+    Column("kind", String(16), nullable=False),
+    Column("prefix", String(32), nullable=False, unique=True),
+    Column("secret_hash", String(64), nullable=False),
+    Column("name", String(200), nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime, nullable=True),
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    CheckConstraint("kind IN ('organization', 'personal')", name="kind"),
+    CheckConstraint(
+        "(kind = 'organization' AND membership_id IS NULL) OR "
+        "(kind = 'personal' AND membership_id IS NOT NULL)",
+        name="kind_member",
+    ),
+)
+
+models = Table(
+    "models",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column(
+        "organization_id", Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("name", String(200), nullable=False),
+    Column("connection_url", Text, nullable=False),
+    Column("definition", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "organization_id", "id"),
+)
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column(
+        "organization_id", Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("membership_id", Uuid, ForeignKey("memberships.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(500), nullable=True),
+    Column("last_user_prompt", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    # The list is one index range scan in either scope (see docs/decisions/0002).
+    Index(
+        "ix_conversations_member_recent",
+        "organization_id",
+        "membership_id",
+        Column("updated_at").desc(),
+        Column("id").desc(),
+    ),
+    Index(
+        "ix_conversations_org_recent",
+        "organization_id",
+        Column("updated_at").desc(),
+        Column("id").desc(),
+    ),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("organization_id", Uuid, nullable=False),
+    Column(
+        "conversation_id",
+        Uuid,
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("role", String(16), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("job_id", Uuid, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("role IN ('user', 'assistant')", name="role"),
+    Index(None, "conversation_id", "created_at"),
+)
+
+# totalRecords without counting rows: one counter per member ('<membership uuid hex>')
+# and one for the whole organization ('*'), changed in the same transaction as the
+# conversations themselves.
+conversation_counts = Table(
+    "conversation_counts",
+    metadata,
+    Column("organization_id", Uuid, primary_key=True),
+    Column("scope", String(36), primary_key=True),
+    Column("n", Integer, nullable=False),
+)
+
+# Instance-wide secrets (the cursor signing key) live in the database so that every
+# replica signs and verifies with the same key.
+instance_secrets = Table(
+    "instance_secrets",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(200), nullable=False),
+)
+
+# Per-key fixed-window request counters, for rate limits shared across replicas.
+rate_limit_windows = Table(
+    "rate_limit_windows",
+    metadata,
+    Column("api_key_id", Uuid, primary_key=True),
+    Column("window_start", Integer, primary_key=True),
+    Column("n", Integer, nullable=False),
+)
+
+ORG_SCOPE = "*"
