@@ -14,7 +14,7 @@ from parley.accounts import repository
 from parley.accounts.schemas import ROLES, ApiKey, Membership, Organization, Role
 from parley.errors import BadRequest, Conflict, NotFound
 from parley.kit import tokens
-from parley.kit.clock import utcnow
+from parley.kit import clock
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -45,7 +45,7 @@ async def create_organization(
         raise BadRequest("an organization needs a name of 1 to 200 characters")
     if rate_limit is not None and rate_limit < 1:
         raise BadRequest("a rate limit is at least 1 request per minute")
-    now = utcnow()
+    now = clock.utcnow()
     org = await repository.insert_organization(conn, name, rate_limit, now)
     owner = await repository.insert_membership(
         conn, org.id, _check_email(owner_email), "ORG_ADMIN", None, now
@@ -81,7 +81,7 @@ async def add_member(
     checked_role: Role = "ORG_ADMIN" if role == "ORG_ADMIN" else "MEMBER"
     try:
         return await repository.insert_membership(
-            conn, org_id, email, checked_role, display_name, utcnow()
+            conn, org_id, email, checked_role, display_name, clock.utcnow()
         )
     except IntegrityError as exc:  # a concurrent add of the same email
         raise Conflict(f"{email} is already a member of this organization") from exc
@@ -107,7 +107,7 @@ async def create_key(
             raise NotFound(f"no member {membership_id} in organization {org_id}")
     if expires_in_days is not None and expires_in_days < 1:
         raise BadRequest("--expires-in is a number of days, at least 1")
-    now = utcnow()
+    now = clock.utcnow()
     issued = tokens.issue("organization" if membership_id is None else "personal")
     key = await repository.insert_api_key(
         conn,
@@ -123,7 +123,7 @@ async def create_key(
 
 
 async def revoke_key(conn: AsyncConnection, key_id: uuid.UUID) -> ApiKey:
-    if not await repository.revoke_api_key(conn, key_id, utcnow()):
+    if not await repository.revoke_api_key(conn, key_id, clock.utcnow()):
         key = await repository.get_api_key(conn, key_id)
         if key is None:
             raise NotFound(f"no API key {key_id}")

@@ -14,7 +14,7 @@ from parley.auth.ratelimit import RateLimiter
 from parley.db import get_database
 from parley.errors import TooManyRequests, Unauthorized
 from parley.kit import tokens
-from parley.kit.clock import utcnow
+from parley.kit import clock
 
 # last_used_at is bookkeeping, not security: writing it on every request would turn
 # each read into a write, so it is refreshed at most once a minute per key.
@@ -38,7 +38,7 @@ async def authenticate(
     database = get_database(request)
     async with database.read() as conn:
         row = await repository.find_key(conn, parsed.prefix)
-    now = utcnow()
+    now = clock.utcnow()
     if (
         row is None
         or row.kind != parsed.kind

@@ -18,7 +18,7 @@ from parley.accounts import repository as accounts
 from parley.conversations import repository
 from parley.db import Database
 from parley.errors import BadRequest, NotFound
-from parley.kit.clock import utcnow
+from parley.kit import clock
 from parley.tables import conversations, memberships, messages
 
 FIRST = [
@@ -244,7 +244,7 @@ async def seed_conversations(
         if await accounts.get_organization(conn, org_id) is None:
             raise NotFound(f"no organization {org_id}")
     rng = random.Random(seed)
-    now = utcnow()
+    now = clock.utcnow()
     member_ids: list[uuid.UUID] = []
     member_rows: list[dict[str, Any]] = []
     tag = f"{seed}-{rng.getrandbits(24):06x}"  # keeps emails unique across seed runs
