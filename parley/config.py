@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,25 +32,19 @@ class Settings(BaseSettings):
         default=None,
         description="Base URL clients reach Parley at, used in links (`omniChatUrl`).",
     )
-    workers: int = Field(default=2, ge=0, description="In-process job workers (0 = none).")
     secret_key: SecretStr | None = Field(
         default=None,
         description="Key that signs pagination cursors; default: one generated and kept in "
         "the state database, so every replica shares it.",
     )
-    now: datetime | None = Field(
-        default=None, description="Fixed 'now' for the assistant's time words (tests, evals)."
-    )
     log_level: str = Field(default="INFO", description="Log level: DEBUG, INFO, WARNING, ERROR.")
     access_log: bool = Field(default=True, description="Log one JSON line per HTTP request.")
     db_pool_size: int = Field(
-        default=10, ge=1, description="Connections per process to a PostgreSQL state database."
+        default=10,
+        ge=1,
+        description="Connections per process to the state database (and as many again "
+        "in overflow).",
     )
-    llm_base_url: str | None = Field(
-        default=None, description="OpenAI-compatible endpoint for the LLM planner."
-    )
-    llm_model: str | None = Field(default=None, description="Model name for the LLM planner.")
-    llm_api_key: SecretStr | None = Field(default=None, description="API key for the LLM planner.")
     first_run: bool = Field(
         default=True,
         description="On an empty database, create a demo organization and print its keys.",

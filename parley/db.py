@@ -18,6 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from parley.kit.inline_sqlite import inline_connector
+
 _WRITE = "parley_write"
 
 
@@ -31,10 +33,19 @@ class Database:
                 self.url, pool_size=pool_size, max_overflow=pool_size
             )
             _tune_sqlite(self.engine)
+            # Short reads run in place; see parley/kit/inline_sqlite.py.
+            self.read_engine = create_async_engine(
+                self.url,
+                async_creator=inline_connector(self.url.database or ":memory:"),
+                pool_size=pool_size,
+                max_overflow=pool_size,
+            )
+            _tune_sqlite(self.read_engine)
         else:
             self.engine = create_async_engine(
                 self.url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
             )
+            self.read_engine = self.engine
 
     def _prepare_sqlite_path(self) -> None:
         database = self.url.database
@@ -46,9 +57,14 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        """A read transaction: every statement inside sees one snapshot."""
-        async with self.engine.connect() as conn, conn.begin():
+    async def read(self, *, scan: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A read transaction: every statement inside sees one snapshot.
+
+        ``scan=True`` marks a read that may touch many rows (a text search): on SQLite it
+        then runs on a worker thread instead of in place, so it cannot stall the loop.
+        """
+        engine = self.engine if scan else self.read_engine
+        async with engine.connect() as conn, conn.begin():
             yield conn
 
     @asynccontextmanager
@@ -61,13 +77,16 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self.read_engine is not self.engine:
+            await self.read_engine.dispose()
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         # Take transaction control from the driver so BEGIN is ours to write (below).
-        dbapi_connection.isolation_level = None
+        if dbapi_connection.isolation_level is not None:
+            dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         # WAL lets readers run beside the one writer; NORMAL sync is durable across
         # application crashes, which is what an embedded server needs.

@@ -120,10 +120,9 @@ async def database_url(
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         database_url=database_url,
         home=tmp_path / "home",
-        workers=0,
         secret_key=None,
     )
 

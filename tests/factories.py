@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from parley.accounts import service
 from parley.conversations import repository as conversations
@@ -61,7 +62,7 @@ async def add_conversations(
 ) -> list[uuid.UUID]:
     """``count`` conversations, ``updated_at`` going back by ``step``; with ``tie_every``
     set, runs of that many share one ``updated_at`` so ordering must fall back to id."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i in range(count):
         group = i // tie_every if tie_every else i
         updated = start + step * group
@@ -80,4 +81,4 @@ async def add_conversations(
         for start_at in range(0, len(rows), 5000):
             await conn.execute(conversations_table.insert(), rows[start_at : start_at + 5000])
         await conversations.adjust_totals(conn, org_id, {member_id: count})
-    return [row["id"] for row in rows]
+    return [uuid.UUID(str(row["id"])) for row in rows]

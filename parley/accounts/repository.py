@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -153,7 +153,9 @@ async def insert_api_key(
     expires_at: datetime | None,
 ) -> ApiKey:
     key_id = uuid.uuid4()
-    kind = "organization" if membership_id is None else "personal"
+    kind: Literal["organization", "personal"] = (
+        "organization" if membership_id is None else "personal"
+    )
     await conn.execute(
         insert(api_keys).values(
             id=key_id,

@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.accounts import repository
 from parley.accounts.schemas import ROLES, ApiKey, Membership, Organization, Role
 from parley.errors import BadRequest, Conflict, NotFound
-from parley.kit import tokens
-from parley.kit import clock
+from parley.kit import clock, tokens
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

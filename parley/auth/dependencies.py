@@ -11,10 +11,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from parley.auth import repository
 from parley.auth.principal import Principal
 from parley.auth.ratelimit import RateLimiter
-from parley.db import get_database
+from parley.db import ReadConn, get_database
 from parley.errors import TooManyRequests, Unauthorized
-from parley.kit import tokens
-from parley.kit import clock
+from parley.kit import clock, tokens
 
 # last_used_at is bookkeeping, not security: writing it on every request would turn
 # each read into a write, so it is refreshed at most once a minute per key.
@@ -29,15 +28,16 @@ _bearer = HTTPBearer(
 async def authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    conn: ReadConn,
 ) -> Principal:
+    """The principal behind the bearer token, read through the request's own read
+    transaction (which the endpoint reuses, so a request opens one, not two)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized()
     parsed = tokens.parse(credentials.credentials.strip())
     if parsed is None:
         raise Unauthorized()
-    database = get_database(request)
-    async with database.read() as conn:
-        row = await repository.find_key(conn, parsed.prefix)
+    row = await repository.find_key(conn, parsed.prefix)
     now = clock.utcnow()
     if (
         row is None
@@ -48,8 +48,8 @@ async def authenticate(
     ):
         raise Unauthorized()
     if row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY:
-        async with database.write() as conn:
-            await repository.touch_key(conn, row.id, now)
+        async with get_database(request).write() as write:
+            await repository.touch_key(write, row.id, now)
     principal = Principal(
         key_id=row.id,
         key_scope="organization" if row.kind == "organization" else "user",

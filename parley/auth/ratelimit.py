@@ -68,8 +68,8 @@ class DatabaseRateLimiter:
     async def hit(self, key_id: uuid.UUID, limit: int) -> Verdict:
         now = time.time()
         window = int(now // WINDOW_SECONDS)
-        upsert = pg_insert(rate_limit_windows).values(api_key_id=key_id, window_start=window, n=1)
-        upsert = upsert.on_conflict_do_update(
+        values = pg_insert(rate_limit_windows).values(api_key_id=key_id, window_start=window, n=1)
+        upsert = values.on_conflict_do_update(
             index_elements=[rate_limit_windows.c.api_key_id, rate_limit_windows.c.window_start],
             set_={"n": rate_limit_windows.c.n + 1},
         ).returning(rate_limit_windows.c.n)

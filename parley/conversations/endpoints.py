@@ -11,7 +11,7 @@ from starlette.responses import Response
 from parley.auth.dependencies import Caller
 from parley.conversations import service
 from parley.conversations.schemas import ConversationList
-from parley.db import ReadConn
+from parley.db import DatabaseDep, ReadConn
 from parley.errors import responses
 from parley.kit.responses import JsonResponse
 
@@ -34,6 +34,7 @@ async def list_conversations(
     request: Request,
     caller: Caller,
     conn: ReadConn,
+    database: DatabaseDep,
     page_size: Annotated[
         int,
         Query(alias="pageSize", ge=1, le=service.MAX_PAGE_SIZE, description="1 to 100."),
@@ -58,13 +59,22 @@ async def list_conversations(
         ),
     ] = None,
 ) -> Response:
-    page = await service.list_conversations(
-        conn,
-        caller,
-        request.app.state.cursor_codec,
-        page_size=page_size,
-        cursor=cursor,
-        user_id=user_id,
-        search=q,
-    )
+    codec = request.app.state.cursor_codec
+    if q and q.strip():
+        # A text search may read many rows: it gets a connection that cannot stall the
+        # event loop (see Database.read).
+        async with database.read(scan=True) as scan:
+            page = await service.list_conversations(
+                scan,
+                caller,
+                codec,
+                page_size=page_size,
+                cursor=cursor,
+                user_id=user_id,
+                search=q,
+            )
+    else:
+        page = await service.list_conversations(
+            conn, caller, codec, page_size=page_size, cursor=cursor, user_id=user_id
+        )
     return JsonResponse(page.to_wire())

@@ -7,15 +7,36 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    tuple_,
+    type_coerce,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.kit.identifiers import WireUuid
+from parley.kit.timestamps import WireTimestamp
 from parley.tables import ORG_SCOPE, conversation_counts, conversations, messages
 
 _c = conversations.c
-_SUMMARY = (_c.id, _c.name, _c.last_user_prompt, _c.updated_at, _c.created_at)
+# Ids and timestamps come back as wire-ready text: the list formats nothing else, and
+# building UUID and datetime objects per row was most of its cost.
+_SUMMARY = (
+    type_coerce(_c.id, WireUuid()).label("id"),
+    _c.name,
+    _c.last_user_prompt,
+    type_coerce(_c.updated_at, WireTimestamp()).label("updated_at"),
+    type_coerce(_c.created_at, WireTimestamp()).label("created_at"),
+)
 
 
 def _scoped(org_id: uuid.UUID, member_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
@@ -45,15 +66,14 @@ def _counter_scope(member_id: uuid.UUID | None) -> str:
     return ORG_SCOPE if member_id is None else member_id.hex
 
 
-async def page(
-    conn: AsyncConnection,
+def page_query(
     org_id: uuid.UUID,
     member_id: uuid.UUID | None,
     *,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
     search: str | None = None,
-) -> list[Any]:
+) -> Select[Any]:
     """Up to ``limit`` conversations newest activity first, strictly after ``after``.
 
     A seek on (updated_at, id) — both list indexes end in those columns — so page
@@ -64,8 +84,90 @@ async def page(
         query = query.where(_search(search))
     if after is not None:
         query = query.where(tuple_(_c.updated_at, _c.id) < tuple_(*after))
-    query = query.order_by(_c.updated_at.desc(), _c.id.desc()).limit(limit)
+    return query.order_by(_c.updated_at.desc(), _c.id.desc()).limit(limit)
+
+
+async def page(
+    conn: AsyncConnection,
+    org_id: uuid.UUID,
+    member_id: uuid.UUID | None,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+    search: str | None = None,
+) -> list[Any]:
+    query = page_query(org_id, member_id, after=after, limit=limit, search=search)
     return list((await conn.execute(query)).all())
+
+
+def _prebuilt_page(*, by_member: bool, seek: bool) -> Select[Any]:
+    """The list's statement for one of its four shapes, with placeholders for values.
+
+    Built once at import: the list runs on every request, and building a statement
+    cost more than executing it. The scope's counter rides along as an uncorrelated
+    scalar subquery (evaluated once), so a page and its total are one round trip.
+    """
+    counter = (
+        select(conversation_counts.c.n)
+        .where(
+            conversation_counts.c.organization_id == bindparam("org_id"),
+            conversation_counts.c.scope == bindparam("scope"),
+        )
+        .scalar_subquery()
+    )
+    query = select(*_SUMMARY, counter.label("total")).where(
+        _c.organization_id == bindparam("org_id")
+    )
+    if by_member:
+        query = query.where(_c.membership_id == bindparam("member_id"))
+    if seek:
+        query = query.where(
+            tuple_(_c.updated_at, _c.id)
+            < tuple_(
+                bindparam("after_updated_at", type_=_c.updated_at.type),
+                bindparam("after_id", type_=_c.id.type),
+            )
+        )
+    return query.order_by(_c.updated_at.desc(), _c.id.desc()).limit(bindparam("limit"))
+
+
+_PAGES = {
+    (by_member, seek): _prebuilt_page(by_member=by_member, seek=seek)
+    for by_member in (False, True)
+    for seek in (False, True)
+}
+
+
+def page_statement(
+    org_id: uuid.UUID,
+    member_id: uuid.UUID | None,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The list's prebuilt statement for this scope and position, and its values."""
+    params: dict[str, Any] = {"org_id": org_id, "scope": _counter_scope(member_id), "limit": limit}
+    if member_id is not None:
+        params["member_id"] = member_id
+    if after is not None:
+        params["after_updated_at"], params["after_id"] = after
+    return _PAGES[(member_id is not None, after is not None)], params
+
+
+async def page_with_total(
+    conn: AsyncConnection,
+    org_id: uuid.UUID,
+    member_id: uuid.UUID | None,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> tuple[list[Any], int]:
+    """A page (as ``page`` returns it) and the scope's total, read together."""
+    statement, params = page_statement(org_id, member_id, after=after, limit=limit)
+    rows = list((await conn.execute(statement, params)).all())
+    if not rows:
+        return rows, await total(conn, org_id, member_id)
+    return rows, int(rows[0].total or 0)
 
 
 async def total(conn: AsyncConnection, org_id: uuid.UUID, member_id: uuid.UUID | None) -> int:

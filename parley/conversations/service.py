@@ -14,7 +14,7 @@ from parley.auth.principal import Principal
 from parley.conversations import repository
 from parley.errors import BadRequest
 from parley.kit.cursors import CursorCodec, InvalidCursor
-from parley.kit.timestamps import to_wire
+from parley.kit.timestamps import wire_millis
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
@@ -31,11 +31,11 @@ class ConversationPage:
         return {
             "data": [
                 {
-                    "id": str(row.id),
+                    "id": row.id,
                     "name": row.name,
                     "lastUserPrompt": row.last_user_prompt,
-                    "updatedAt": to_wire(row.updated_at),
-                    "createdAt": to_wire(row.created_at),
+                    "updatedAt": wire_millis(row.updated_at),
+                    "createdAt": wire_millis(row.created_at),
                 }
                 for row in self.rows
             ],
@@ -57,11 +57,12 @@ def _scope_key(org_id: uuid.UUID, member_id: uuid.UUID | None, search: str | Non
 def _position(codec: CursorCodec, cursor: str, scope: str) -> tuple[datetime, uuid.UUID]:
     try:
         updated_at, conversation_id = codec.decode(cursor, scope)
-        return datetime.fromisoformat(updated_at), uuid.UUID(hex=conversation_id)
-    except InvalidCursor as exc:
+        position = datetime.fromisoformat(updated_at), uuid.UUID(conversation_id)
+    except (InvalidCursor, ValueError) as exc:
         raise BadRequest(f"Invalid cursor: {exc}") from exc
-    except ValueError as exc:
-        raise BadRequest("Invalid cursor: malformed cursor") from exc
+    if position[0].tzinfo is None:
+        raise BadRequest("Invalid cursor: malformed cursor")
+    return position
 
 
 async def list_conversations(
@@ -81,17 +82,24 @@ async def list_conversations(
     scope = _scope_key(caller.organization_id, member_id, search)
     after = _position(codec, cursor, scope) if cursor else None
     # One row more than the page tells whether another page follows.
-    rows = await repository.page(
-        conn, caller.organization_id, member_id, after=after, limit=page_size + 1, search=search
-    )
+    if search:
+        rows = await repository.page(
+            conn,
+            caller.organization_id,
+            member_id,
+            after=after,
+            limit=page_size + 1,
+            search=search,
+        )
+        total = await repository.count_matching(conn, caller.organization_id, member_id, search)
+    else:
+        rows, total = await repository.page_with_total(
+            conn, caller.organization_id, member_id, after=after, limit=page_size + 1
+        )
     has_next = len(rows) > page_size
     rows = rows[:page_size]
     next_cursor = None
     if has_next:
         last = rows[-1]
-        next_cursor = codec.encode(scope, [last.updated_at.isoformat(), last.id.hex])
-    if search:
-        total = await repository.count_matching(conn, caller.organization_id, member_id, search)
-    else:
-        total = await repository.total(conn, caller.organization_id, member_id)
+        next_cursor = codec.encode(scope, [last.updated_at, last.id])
     return ConversationPage(rows, next_cursor, page_size, total)

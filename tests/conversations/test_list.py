@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -165,8 +165,13 @@ async def test_total_follows_new_conversations_without_counting(
     async with database.write() as conn:
         now = clock.utcnow()
         await repository.insert(
-            conn, org_id=org.id, member_id=org.owner.id, name=None,
-            last_user_prompt="hi", created_at=now, updated_at=now,
+            conn,
+            org_id=org.id,
+            member_id=org.owner.id,
+            name=None,
+            last_user_prompt="hi",
+            created_at=now,
+            updated_at=now,
         )
     for token in (org.owner.token, org.org_key):
         body = (await client.get(URL, headers=bearer(token))).json()
@@ -184,3 +189,14 @@ async def test_search_filters_and_keeps_pagination(
     assert all(info["totalRecords"] == 12 for info in infos)
     # LIKE wildcards in the text are matched literally.
     assert (await walk(client, org.owner.token, 5, q="100_"))[0] == []
+
+
+async def test_whole_second_timestamps_keep_their_milliseconds(
+    client: httpx.AsyncClient, database: Database, org: Org
+) -> None:
+    await add_conversations(
+        database, org.id, org.owner.id, 1, start=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    )
+    item = (await client.get(URL, headers=bearer(org.owner.token))).json()["data"][0]
+    assert item["updatedAt"] == "2026-01-02T03:04:05.000Z"
+    assert item["createdAt"] == "2026-01-02T02:04:05.000Z"

@@ -118,7 +118,9 @@ async def test_token_of_the_wrong_kind_tag_is_401(client: httpx.AsyncClient, org
 
 
 async def test_no_route_answers_422_or_a_list_detail(client: httpx.AsyncClient, org: Org) -> None:
-    response = await client.get(URL, params={"pageSize": "x", "userId": "y"}, headers=bearer(org.org_key))
+    response = await client.get(
+        URL, params={"pageSize": "x", "userId": "y"}, headers=bearer(org.org_key)
+    )
     detail = assert_error(response, 400)
     assert "pageSize" in detail and "userId" in detail
     missing = await client.get("/api/v1/nope", headers=bearer(org.org_key))

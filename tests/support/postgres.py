@@ -51,8 +51,15 @@ class Cluster:
 
     def stop(self) -> None:
         subprocess.run(
-            [*self.as_user, str(self.bin_dir / "pg_ctl"), "-D", str(self.root / "data"),
-             "-m", "immediate", "stop"],
+            [
+                *self.as_user,
+                str(self.bin_dir / "pg_ctl"),
+                "-D",
+                str(self.root / "data"),
+                "-m",
+                "immediate",
+                "stop",
+            ],
             capture_output=True,
             check=False,
         )
@@ -70,8 +77,19 @@ def start(*, durable: bool = False) -> Cluster:
         as_user = ["runuser", "-u", "postgres", "--"]
     port = _free_port()
     subprocess.run(
-        [*as_user, str(bin_dir / "initdb"), "-D", str(root / "data"), "-U", "postgres",
-         "-A", "trust", "-E", "UTF8", "--no-locale"],
+        [
+            *as_user,
+            str(bin_dir / "initdb"),
+            "-D",
+            str(root / "data"),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-locale",
+        ],
         check=True,
         capture_output=True,
     )
@@ -79,8 +97,18 @@ def start(*, durable: bool = False) -> Cluster:
     if not durable:
         options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     result = subprocess.run(
-        [*as_user, str(bin_dir / "pg_ctl"), "-D", str(root / "data"), "-o", options,
-         "-l", str(root / "log"), "-w", "start"],
+        [
+            *as_user,
+            str(bin_dir / "pg_ctl"),
+            "-D",
+            str(root / "data"),
+            "-o",
+            options,
+            "-l",
+            str(root / "log"),
+            "-w",
+            "start",
+        ],
         capture_output=True,
         check=False,
     )

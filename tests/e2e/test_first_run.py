@@ -1,0 +1,112 @@
+"""End to end over real HTTP: a fresh ``parley serve``, its first-run keys, and the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from tests.support.server import cli, cli_json, environment, running_server
+
+LIST = "/api/v1/ai/conversations"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_first_run_keys_work_and_the_cli_manages_an_organization(
+    database_url: str, tmp_path: Path
+) -> None:
+    env = environment(tmp_path / "home", database_url)
+    with running_server(env) as server:
+        creds = server.credentials()
+        assert oct((server.home / "credentials.json").stat().st_mode & 0o777) == "0o600"
+        # The README's curl example: the personal token lists (no) conversations.
+        first = httpx.get(server.url + LIST, headers=bearer(creds["personalToken"]))
+        assert first.status_code == 200
+        assert first.json()["pageInfo"]["totalRecords"] == 0
+        who = httpx.get(server.url + "/api/v1/whoami", headers=bearer(creds["organizationKey"]))
+        assert who.json()["keyScope"] == "organization"
+
+        org = cli_json(env, "orgs", "create", "Initech", "--owner-email", "boss@initech.io")
+        member = cli_json(env, "members", "add", "--org", org["id"], "--email", "ann@initech.io")
+        assert member["role"] == "MEMBER"
+        org_key = cli_json(env, "keys", "create", "--org", org["id"], "--name", "ci")
+        pat = cli_json(env, "keys", "create", "--org", org["id"], "--member", member["id"])
+        assert org_key["kind"] == "organization" and pat["kind"] == "personal"
+        seeded = cli_json(
+            env,
+            "seed-conversations",
+            "--org",
+            org["id"],
+            "--members",
+            "4",
+            "--conversations",
+            "250",
+            "--seed",
+            "7",
+        )
+        assert seeded["conversations"] == 250 and seeded["messages"] >= 500
+
+        everyone = httpx.get(
+            server.url + LIST, params={"pageSize": 100}, headers=bearer(org_key["token"])
+        ).json()
+        assert everyone["pageInfo"]["totalRecords"] == 250
+        assert len(everyone["data"]) == 100 and everyone["pageInfo"]["hasNextPage"]
+        names = [c["name"] for c in everyone["data"]]
+        assert None in names and any(names)
+        assert all(c["lastUserPrompt"] for c in everyone["data"])
+        # The new member has no conversations; the demo organization's keys see none of these.
+        mine = httpx.get(server.url + LIST, headers=bearer(pat["token"])).json()
+        assert mine["pageInfo"]["totalRecords"] == 0
+        demo = httpx.get(server.url + LIST, headers=bearer(creds["organizationKey"])).json()
+        assert demo["pageInfo"]["totalRecords"] == 0
+
+        keys = cli_json(env, "keys", "list", "--org", org["id"])["keys"]
+        assert {k["id"] for k in keys} >= {org_key["id"], pat["id"]}
+        assert "token" not in str(keys)
+        cli_json(env, "keys", "revoke", org_key["id"])
+        revoked = httpx.get(server.url + LIST, headers=bearer(org_key["token"]))
+        assert revoked.status_code == 401
+
+        metrics = httpx.get(server.url + "/metrics").text
+        assert 'route="/api/v1/ai/conversations"' in metrics
+        assert httpx.get(server.url + "/readyz").status_code == 200
+
+    # A second start finds organizations and creates no second demo.
+    with running_server(env) as again:
+        assert again.credentials() == creds
+        orgs = cli_json(env, "orgs", "list")["organizations"]
+        assert [o["name"] for o in orgs].count("Demo") == 1
+
+
+def test_cli_errors_are_clear_and_change_nothing(database_url: str, tmp_path: Path) -> None:
+    env = environment(tmp_path / "home", database_url)
+    org = cli_json(env, "orgs", "create", "Umbrella")
+    bad_role = cli(
+        env,
+        "members",
+        "add",
+        "--org",
+        org["id"],
+        "--email",
+        "a@b.io",
+        "--role",
+        "KING",
+        "--json",
+        check=False,
+    )
+    assert bad_role.returncode == 1
+    assert '"status": 400' in bad_role.stdout
+    missing = cli(
+        env, "keys", "create", "--org", "00000000-0000-0000-0000-000000000000", check=False
+    )
+    assert missing.returncode == 1 and "no organization" in missing.stderr
+    not_uuid = cli(env, "keys", "revoke", "nope", check=False)
+    assert not_uuid.returncode != 0 and "UUID" in not_uuid.stderr
+    cli_json(env, "members", "add", "--org", org["id"], "--email", "a@b.io")
+    duplicate = cli(env, "members", "add", "--org", org["id"], "--email", "A@B.io", check=False)
+    assert duplicate.returncode == 1 and "already a member" in duplicate.stderr
+    members = cli_json(env, "members", "list", "--org", org["id"])["members"]
+    assert sorted(m["email"] for m in members) == ["a@b.io", "owner@example.com"]
