@@ -4,7 +4,7 @@
 
 Builds the default demo warehouse (as of 2026-11-26, seed 42) unless one is given, builds
 the value index once (as a server does at start-up), then times each question of
-/work/shared/eval/examples.yaml and eval/questions.yaml end to end and prints p50/p99.
+eval/examples.yaml and eval/questions.yaml end to end and prints p50/p99.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from parley.demo.model import load_demo_model
 from parley.demo.warehouse import build_demo_warehouse
 
 ROOT = Path(__file__).resolve().parents[1]
-FILES = [Path("/work/shared/eval/examples.yaml"), ROOT / "eval" / "questions.yaml"]
+FILES = [ROOT / "eval" / "examples.yaml", ROOT / "eval" / "questions.yaml"]
 NOW = datetime(2026, 11, 26, 12)
 
 

@@ -10,6 +10,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from parley import __version__, instance, logs
+from parley.assistant.endpoints import router as assistant_router
+from parley.assistant.runtime import Runtimes
 from parley.auth.ratelimit import rate_limiter_for
 from parley.config import Settings, get_settings
 from parley.conversations.endpoints import router as conversations_router
@@ -17,6 +19,7 @@ from parley.db import Database
 from parley.errors import install_handlers
 from parley.metrics import Metrics
 from parley.middleware import RequestContext
+from parley.models.endpoints import router as models_router
 from parley.system.endpoints import router as system_router
 
 
@@ -46,9 +49,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.database = database
         app.state.cursor_codec = await instance.prepare(database, settings)
         app.state.rate_limiter = rate_limiter_for(database)
+        app.state.runtimes = Runtimes(settings)
         try:
             yield
         finally:
+            app.state.runtimes.close()
             await database.dispose()
 
     app = FastAPI(
@@ -62,6 +67,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     install_handlers(app)
     app.include_router(conversations_router)
+    app.include_router(assistant_router)
+    app.include_router(models_router)
     app.include_router(system_router)
     app.openapi = lambda: _openapi_without_422(app)  # type: ignore[method-assign]
     app.add_middleware(RequestContext, metrics=app.state.metrics, log_requests=settings.access_log)

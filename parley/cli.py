@@ -5,22 +5,33 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from typing import Annotated, Any, TypeVar
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
+import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from parley import firstrun, logs, migrate
 from parley.accounts import repository as accounts
 from parley.accounts import service as account_service
+from parley.assistant.evaluation import run_eval
+from parley.assistant.semantic_model import ModelError, load_model
 from parley.config import Settings
 from parley.conversations import synthetic
 from parley.db import Database
-from parley.errors import ApiError
+from parley.demo.model import load_demo_model
+from parley.demo.warehouse import build_demo_warehouse
+from parley.errors import ApiError, NotFound
+from parley.kit import clock
+from parley.models import repository as models_repository
+from parley.models import service as models_service
 
 T = TypeVar("T")
 
@@ -28,9 +39,11 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 orgs_app = typer.Typer(no_args_is_help=True, help="Organizations.")
 members_app = typer.Typer(no_args_is_help=True, help="Members of an organization.")
 keys_app = typer.Typer(no_args_is_help=True, help="API keys and personal access tokens.")
+models_app = typer.Typer(no_args_is_help=True, help="Semantic models.")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(members_app, name="members")
 app.add_typer(keys_app, name="keys")
+app.add_typer(models_app, name="models")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -59,11 +72,15 @@ def _run(as_json: bool, work: Callable[[Database], Awaitable[T]]) -> T:
     try:
         return asyncio.run(runner())
     except ApiError as exc:
-        if as_json:
-            sys.stdout.write(json.dumps({"detail": exc.detail, "status": exc.status}) + "\n")
-        else:
-            err_console.print(f"[red]error:[/red] {exc.detail}", highlight=False)
-        raise typer.Exit(1) from None
+        _fail(as_json, exc.detail, exc.status)
+
+
+def _fail(as_json: bool, detail: str, status: int) -> NoReturn:
+    if as_json:
+        sys.stdout.write(json.dumps({"detail": detail, "status": status}) + "\n")
+    else:
+        err_console.print(f"[red]error:[/red] {detail}", highlight=False)
+    raise typer.Exit(1)
 
 
 def _uuid(value: str, what: str) -> uuid.UUID:
@@ -92,6 +109,19 @@ def serve(
     settings = Settings(**overrides)
     logs.configure(settings.log_level)
 
+    if settings.first_run:
+        with _progress(as_json) as bar:
+            task = bar.add_task("demo warehouse", total=None)
+            built = firstrun.ensure_demo_warehouse(
+                settings, lambda done, total: bar.update(task, completed=done, total=total)
+            )
+        if built:
+            _emit(
+                as_json,
+                {"event": "demo_warehouse", "path": str(settings.demo_warehouse_path)},
+                f"Built the demo warehouse at {settings.demo_warehouse_path}",
+            )
+
     async def prepare(database: Database) -> firstrun.Credentials | None:
         if not settings.first_run:
             return None
@@ -105,6 +135,7 @@ def serve(
             "[bold]First run:[/bold] created organization 'Demo' with an admin member.\n"
             f"  organization key: {credentials.organizationKey}\n"
             f"  personal token:   {credentials.personalToken}\n"
+            f"  demo model:       {credentials.modelId}\n"
             f"  (saved to {settings.credentials_path}; they are not shown again)\n"
             f"Try: curl -H 'Authorization: Bearer {credentials.personalToken}' "
             f"{credentials.baseUrl}/api/v1/ai/conversations",
@@ -345,6 +376,141 @@ def keys_list(
     )
 
 
+def _progress(as_json: bool) -> Progress:
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        disable=as_json or not err_console.is_terminal,
+    )
+
+
+@app.command("demo-data")
+def demo_data(
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="Orders end the day before (default: today)."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed and date, same data.")] = 42,
+    path: Annotated[
+        Path | None, typer.Option(help="Output file (default: demo.duckdb in PARLEY_HOME).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Build the demo e-commerce warehouse (DuckDB)."""
+    settings = Settings()
+    target = path or settings.demo_warehouse_path
+    day = as_of.date() if as_of else clock.utcnow().date()
+    started = time.perf_counter()
+    with _progress(as_json) as bar:
+        task = bar.add_task("demo warehouse", total=None)
+        build_demo_warehouse(
+            target,
+            as_of=day,
+            seed=seed,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    seconds = time.perf_counter() - started
+    _emit(
+        as_json,
+        {"path": str(target), "asOf": day.isoformat(), "seed": seed, "seconds": round(seconds, 2)},
+        f"Built {target} (as of {day}, seed {seed}) in {seconds:.1f} s",
+    )
+
+
+@models_app.command("add")
+def models_add(
+    org: Annotated[str, typer.Option("--org", help="Organization ID.")],
+    file: Annotated[Path, typer.Option("--file", help="The semantic model (YAML).")],
+    connection: Annotated[
+        str,
+        typer.Option(help="Warehouse: duckdb:///path/file.duckdb or a SQLAlchemy URL."),
+    ],
+    name: Annotated[str | None, typer.Option(help="Name (default: the file's name).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Register a semantic model for an organization."""
+    org_id = _uuid(org, "--org")
+    try:
+        load_model(file)  # reports mistakes by file, line and field
+        definition = yaml.safe_load(file.read_text())
+    except OSError as error:
+        raise typer.BadParameter(f"cannot read {file}: {error}") from None
+    except ModelError as error:
+        _fail(as_json, "\n".join(str(p) for p in error.problems), 400)
+
+    async def work(database: Database) -> models_service.RegisteredModel:
+        async with database.write() as conn:
+            if await accounts.get_organization(conn, org_id) is None:
+                raise NotFound(f"no organization {org_id}")
+            return await models_service.register(
+                conn,
+                org_id,
+                name=name or file.stem,
+                connection_url=connection,
+                definition=definition,
+            )
+
+    model = _run(as_json, work)
+    _emit(
+        as_json,
+        {"id": str(model.id), "name": model.name, "topics": model.topics},
+        f"Model {model.id} ({model.name}); topics: {', '.join(model.topics)}",
+    )
+
+
+@models_app.command("list")
+def models_list(
+    org: Annotated[str, typer.Option("--org", help="Organization ID.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """List an organization's semantic models."""
+    org_id = _uuid(org, "--org")
+
+    async def work(database: Database) -> list[dict[str, Any]]:
+        async with database.read() as conn:
+            rows = await models_repository.page(conn, org_id, after=None, limit=1000)
+        return [{"id": str(r.id), "name": r.name, "connection": r.connection_url} for r in rows]
+
+    rows = _run(as_json, work)
+    _emit(as_json, {"models": rows}, "\n".join(f"{r['id']}  {r['name']}" for r in rows))
+
+
+@app.command("eval")
+def eval_command(
+    file: Annotated[Path, typer.Option("--file", help="Questions in the eval format.")] = Path(
+        "eval/questions.yaml"
+    ),
+    warehouse: Annotated[
+        Path | None,
+        typer.Option(help="Demo warehouse to answer from (default: the one in PARLEY_HOME)."),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Ask every question of a file and print pass or fail per question, then accuracy."""
+    settings = Settings()
+    path = warehouse or settings.demo_warehouse_path
+    if not path.exists():
+        _fail(as_json, f"no warehouse at {path}; build one with `parley demo-data`", 400)
+    now = settings.now or clock.utcnow()
+    report = run_eval(file, path, load_demo_model(), now)
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_json(), default=str) + "\n")
+    else:
+        for result in report.results:
+            mark = "[green]pass[/green]" if result.passed else "[red]FAIL[/red]"
+            console.print(f"{mark}  {result.question.prompt}", highlight=False, soft_wrap=True)
+            if not result.passed:
+                console.print(f"      {result.difference}", highlight=False, soft_wrap=True)
+        console.print(
+            f"accuracy: {report.passed}/{report.total} = {report.accuracy:.1%}", highlight=False
+        )
+    if report.passed < report.total:
+        raise typer.Exit(1)
+
+
 @app.command("seed-conversations")
 def seed_conversations(
     org: Annotated[str, typer.Option("--org", help="Organization ID.")],
@@ -358,14 +524,7 @@ def seed_conversations(
     org_id = _uuid(org, "--org")
 
     async def work(database: Database) -> synthetic.SeedReport:
-        with Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=err_console,
-            disable=as_json or not err_console.is_terminal,
-        ) as bar:
+        with _progress(as_json) as bar:
             task = bar.add_task("conversations", total=conversations)
             return await synthetic.seed_conversations(
                 database,

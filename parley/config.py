@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,6 +46,26 @@ class Settings(BaseSettings):
         description="Connections per process to the state database (and as many again "
         "in overflow).",
     )
+    now: datetime | None = Field(
+        default=None,
+        description="A fixed 'now' for the assistant's time words (evaluations, demos).",
+    )
+    demo_as_of: date | None = Field(
+        default=None,
+        description="Last day (exclusive) of the demo warehouse's orders; default: today.",
+    )
+    query_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds a warehouse query may run before it is stopped."
+    )
+    query_row_cap: int = Field(
+        default=5000, ge=1, description="Most rows a warehouse query returns."
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible endpoint; when set, questions are planned by an LLM.",
+    )
+    llm_model: str | None = Field(default=None, description="Model name for the LLM planner.")
+    llm_api_key: SecretStr | None = Field(default=None, description="API key for the LLM endpoint.")
     first_run: bool = Field(
         default=True,
         description="On an empty database, create a demo organization and print its keys.",
@@ -70,6 +91,10 @@ class Settings(BaseSettings):
     @property
     def credentials_path(self) -> Path:
         return self.home / "credentials.json"
+
+    @property
+    def demo_warehouse_path(self) -> Path:
+        return self.home / "demo.duckdb"
 
 
 @lru_cache

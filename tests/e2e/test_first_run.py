@@ -28,6 +28,19 @@ def test_first_run_keys_work_and_the_cli_manages_an_organization(
         assert first.json()["pageInfo"]["totalRecords"] == 0
         who = httpx.get(server.url + "/api/v1/whoami", headers=bearer(creds["organizationKey"]))
         assert who.json()["keyScope"] == "organization"
+        # The demo model answers from the demo warehouse built on first run.
+        models = httpx.get(server.url + "/api/v1/models", headers=bearer(creds["personalToken"]))
+        assert [m["id"] for m in models.json()["records"]] == [creds["modelId"]]
+        answer = httpx.post(
+            server.url + "/api/v1/ai/generate-query",
+            json={"modelId": creds["modelId"], "prompt": "How many orders by status?"},
+            headers=bearer(creds["personalToken"]),
+            timeout=30,
+        ).json()
+        assert answer["error"] is None
+        statuses = {row[0] for row in answer["result"]["rows"]}
+        assert statuses == {"Processing", "Shipped", "Complete", "Cancelled", "Returned"}
+        assert sum(row[1] for row in answer["result"]["rows"]) == 50_000
 
         org = cli_json(env, "orgs", "create", "Initech", "--owner-email", "boss@initech.io")
         member = cli_json(env, "members", "add", "--org", org["id"], "--email", "ann@initech.io")
@@ -110,3 +123,49 @@ def test_cli_errors_are_clear_and_change_nothing(database_url: str, tmp_path: Pa
     assert duplicate.returncode == 1 and "already a member" in duplicate.stderr
     members = cli_json(env, "members", "list", "--org", org["id"])["members"]
     assert sorted(m["email"] for m in members) == ["a@b.io", "owner@example.com"]
+
+
+def test_demo_data_models_and_eval_from_the_command_line(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    env = environment(tmp_path / "home", None, PARLEY_NOW="2026-11-26T12:00:00Z")
+    path = tmp_path / "demo.duckdb"
+    built = cli_json(env, "demo-data", "--as-of", "2026-11-26", "--seed", "42", "--path", str(path))
+    assert built["asOf"] == "2026-11-26" and path.exists()
+    report = cli_json(
+        env, "eval", "--file", str(repo / "eval" / "examples.yaml"), "--warehouse", str(path)
+    )
+    assert report["total"] == 15 and report["passed"] == 15
+    org = cli_json(env, "orgs", "create", "Evaluators")
+    model = cli_json(
+        env,
+        "models",
+        "add",
+        "--org",
+        org["id"],
+        "--file",
+        str(repo / "parley/demo/model.yaml"),
+        "--connection",
+        f"duckdb:///{path}",
+    )
+    assert model["topics"] == ["order_items", "users"]
+    assert [m["id"] for m in cli_json(env, "models", "list", "--org", org["id"])["models"]] == [
+        model["id"]
+    ]
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        (repo / "parley/demo/model.yaml").read_text().replace("type: sum", "type: summ", 1)
+    )
+    refused = cli(
+        env,
+        "models",
+        "add",
+        "--org",
+        org["id"],
+        "--file",
+        str(broken),
+        "--connection",
+        f"duckdb:///{path}",
+        check=False,
+    )
+    assert refused.returncode == 1
+    assert "broken.yaml:" in refused.stderr and "summ" in refused.stderr

@@ -1,0 +1,1 @@
+"""The assistant: semantic model, planners, SQL compiler, executor and evaluation."""

@@ -1,0 +1,87 @@
+"""HTTP for the synchronous query helpers: generate-query and pick-topic."""
+
+from __future__ import annotations
+
+import anyio
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from parley.assistant import service
+from parley.assistant.schemas import (
+    GenerateQueryRequest,
+    GenerateQueryResponse,
+    PickTopicRequest,
+    PickTopicResponse,
+)
+from parley.auth.actors import acting_member, require_ai
+from parley.auth.dependencies import Caller
+from parley.db import ReadConn
+from parley.errors import NotFound, responses
+from parley.kit import clock
+from parley.kit.responses import JsonResponse
+from parley.models.service import runtime_for
+
+router = APIRouter(prefix="/api/v1/ai", tags=["AI query helpers"])
+
+
+@router.post(
+    "/generate-query",
+    response_model=GenerateQueryResponse,
+    responses=responses(400, 401, 403, 404, 429),
+    summary="Turn a question into a semantic query (and run it)",
+)
+async def generate_query(
+    request: Request, body: GenerateQueryRequest, caller: Caller, conn: ReadConn
+) -> Response:
+    require_ai(caller)
+    await acting_member(conn, caller, body.userId)
+    runtime = await runtime_for(
+        conn, request.app.state.runtimes, caller.organization_id, body.modelId
+    )
+    topic = body.currentTopicName
+    if topic is not None and topic not in runtime.model.topics:
+        raise NotFound(f"No topic {topic!r} in this model")
+    settings = request.app.state.settings
+    now = settings.now or clock.utcnow()
+    result = await anyio.to_thread.run_sync(
+        lambda: service.answer(
+            runtime,
+            body.prompt,
+            now=now,
+            topic=topic,
+            run=body.runQuery,
+            row_cap=settings.query_row_cap,
+            timeout=settings.query_timeout,
+        )
+    )
+    payload: dict[str, object] = {
+        "query": result.query_json(),
+        "topic": result.topic,
+        "error": result.error,
+    }
+    if result.result is not None:
+        payload["result"] = result.result.to_json()
+    return JsonResponse(payload)
+
+
+@router.post(
+    "/pick-topic",
+    response_model=PickTopicResponse,
+    responses=responses(400, 401, 403, 404, 429),
+    summary="Pick the topic that best fits a question",
+)
+async def pick_topic(
+    request: Request, body: PickTopicRequest, caller: Caller, conn: ReadConn
+) -> Response:
+    require_ai(caller)
+    await acting_member(conn, caller, body.userId)
+    runtime = await runtime_for(
+        conn, request.app.state.runtimes, caller.organization_id, body.modelId
+    )
+    candidates = body.potentialTopicNames or None
+    if candidates:
+        unknown = [name for name in candidates if name not in runtime.model.topics]
+        if unknown:
+            raise NotFound(f"No topic {unknown[0]!r} in this model")
+    topic = await anyio.to_thread.run_sync(service.pick_topic, runtime, body.prompt, candidates)
+    return JsonResponse({"topicId": topic})

@@ -1,0 +1,260 @@
+"""Evaluate a planner on a question file (the `eval/examples.yaml` format).
+
+A file is a YAML list; each item is either a single question `{q, sql}` or a
+`conversation:` list of such turns. `sql` is DuckDB SQL over the raw warehouse tables,
+with `{now}` standing for the evaluation clock. Every question goes through the same
+path as a job — planner, compiler, executor — in this process; the expected `sql` runs on
+the same warehouse, and the two row sets are compared by the file's rules: the same
+multiset of rows, numbers to 2 decimals, dates and timestamps as the first day of their
+period, column order and names free, row order free. In a conversation each turn is
+judged alone, but the planner sees its own previous answer, as it would in a thread.
+
+`run_eval` is the one entry point (the CLI calls it; an HTTP mode can reuse `judge`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from parley.assistant.compiler import compile_query
+from parley.assistant.executor import DuckDBWarehouse
+from parley.assistant.planner import BuiltinPlanner, CannotAnswer, Planner
+from parley.assistant.query import QueryError, SemanticQuery
+from parley.assistant.semantic_model import SemanticModel, load_model
+from parley.assistant.value_index import ValueIndex
+
+Row = tuple[Any, ...]
+_SHOWN_ROWS = 5
+
+
+@dataclass(frozen=True)
+class Question:
+    prompt: str
+    sql: str
+    conversation: int | None = None  # position of its conversation in the file
+    turn: int = 0
+
+
+@dataclass
+class QuestionResult:
+    question: Question
+    passed: bool
+    difference: str = ""
+    query: dict[str, Any] | None = None
+    sql: str | None = None
+    seconds: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "prompt": self.question.prompt,
+            "conversation": self.question.conversation,
+            "turn": self.question.turn,
+            "passed": self.passed,
+            "difference": self.difference,
+            "query": self.query,
+            "sql": self.sql,
+            "seconds": round(self.seconds, 4),
+        }
+
+
+@dataclass
+class EvalReport:
+    results: list[QuestionResult] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return len(self.results)
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for r in self.results if r.passed)
+
+    @property
+    def accuracy(self) -> float:
+        return self.passed / self.total if self.total else 0.0
+
+    def failures(self) -> list[QuestionResult]:
+        return [r for r in self.results if not r.passed]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "passed": self.passed,
+            "accuracy": self.accuracy,
+            "results": [r.to_json() for r in self.results],
+        }
+
+
+def load_questions(path: Path) -> list[list[Question]]:
+    """The file's questions grouped by conversation (a single question is a group of one)."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, list):
+        raise ValueError(f"{path}: expected a list of questions")
+    groups: list[list[Question]] = []
+    for index, item in enumerate(data):
+        if isinstance(item, dict) and "conversation" in item:
+            turns = item["conversation"]
+            groups.append([_question(t, path, index, n) for n, t in enumerate(turns)])
+        else:
+            groups.append([_question(item, path, None, 0)])
+    return groups
+
+
+def _question(item: Any, path: Path, conversation: int | None, turn: int) -> Question:
+    if (
+        not isinstance(item, dict)
+        or not isinstance(item.get("q"), str)
+        or not isinstance(item.get("sql"), str)
+    ):
+        raise ValueError(f"{path}: every question needs a 'q' and an 'sql' (item {item!r})")
+    return Question(item["q"], item["sql"], conversation, turn)
+
+
+def now_literal(now: datetime) -> str:
+    return f"TIMESTAMP '{now.replace(tzinfo=None).isoformat(sep=' ', timespec='seconds')}'"
+
+
+def run_eval(
+    questions_file: Path,
+    warehouse_path: Path,
+    model: SemanticModel | Path,
+    now: datetime,
+    *,
+    planner: Planner | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> EvalReport:
+    """Ask every question of `questions_file` and judge the answers (see module docs)."""
+    semantic_model = model if isinstance(model, SemanticModel) else load_model(model)
+    groups = load_questions(questions_file)
+    warehouse = DuckDBWarehouse(warehouse_path)
+    try:
+        if planner is None:
+            planner = BuiltinPlanner(semantic_model, ValueIndex.build(semantic_model, warehouse))
+        report = EvalReport()
+        total = sum(len(g) for g in groups)
+        for group in groups:
+            previous: SemanticQuery | None = None
+            for question in group:
+                result = ask(question, planner, semantic_model, warehouse, now, previous)
+                if result.query is not None:
+                    previous = SemanticQuery.model_validate(result.query)
+                report.results.append(result)
+                if progress is not None:
+                    progress(len(report.results), total)
+        return report
+    finally:
+        warehouse.close()
+
+
+def ask(
+    question: Question,
+    planner: Planner,
+    model: SemanticModel,
+    warehouse: DuckDBWarehouse,
+    now: datetime,
+    previous: SemanticQuery | None = None,
+) -> QuestionResult:
+    """Plan, compile and run one question, then judge it against its expected SQL."""
+    started = time.perf_counter()
+    expected = warehouse.raw(question.sql.replace("{now}", now_literal(now)))
+    try:
+        outcome = planner.plan(question.prompt, previous=previous, now=now)
+        if isinstance(outcome, CannotAnswer):
+            return QuestionResult(
+                question,
+                False,
+                f"planner could not answer: {outcome.message}",
+                seconds=time.perf_counter() - started,
+            )
+        compiled = compile_query(outcome.query, model, "duckdb")
+        actual = warehouse.execute(compiled, row_cap=100_000, timeout=60)
+    except (QueryError, RuntimeError) as error:
+        return QuestionResult(
+            question, False, f"error: {error}", seconds=time.perf_counter() - started
+        )
+    seconds = time.perf_counter() - started
+    difference = judge(expected, [tuple(r) for r in actual.rows])
+    return QuestionResult(
+        question,
+        difference is None,
+        difference or "",
+        query=outcome.query.model_dump(mode="json"),
+        sql=compiled.sql,
+        seconds=seconds,
+    )
+
+
+def normalize(value: Any) -> Any:
+    """A value as the rules compare it."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float, Decimal)):
+        rounded = round(float(value), 2)
+        return rounded + 0.0  # -0.0 and 0.0 are the same answer
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value).date().isoformat()
+        except ValueError:
+            return value
+    return str(value)
+
+
+def judge(expected: Sequence[Row], actual: Sequence[Row]) -> str | None:
+    """None when the rows match by the rules, else a readable difference."""
+    want = [tuple(normalize(v) for v in row) for row in expected]
+    got = [tuple(normalize(v) for v in row) for row in actual]
+    if len(want) != len(got):
+        return f"expected {len(want)} rows, got {len(got)}" + _sample(want, got)
+    if not want:
+        return None
+    width = len(want[0])
+    if any(len(r) != width for r in got):
+        return f"expected {width} columns, got {len(got[0])}" + _sample(want, got)
+    for order in _column_orders(want, got, width):
+        if Counter(tuple(r[i] for i in order) for r in got) == Counter(want):
+            return None
+    return "rows differ" + _sample(want, got)
+
+
+def _column_orders(want: list[Row], got: list[Row], width: int) -> list[list[int]]:
+    """Orders of the actual columns whose value multisets match the expected columns'."""
+    wanted = [Counter(r[i] for r in want) for i in range(width)]
+    have = [Counter(r[i] for r in got) for i in range(width)]
+    orders: list[list[int]] = []
+
+    def extend(prefix: list[int]) -> None:
+        if len(orders) >= 50:
+            return
+        if len(prefix) == width:
+            orders.append(list(prefix))
+            return
+        for j in range(width):
+            if j not in prefix and have[j] == wanted[len(prefix)]:
+                extend([*prefix, j])
+
+    extend([])
+    return orders
+
+
+def _sample(want: list[Row], got: list[Row]) -> str:
+    missing = list((Counter(want) - Counter(got)).elements())[:_SHOWN_ROWS]
+    extra = list((Counter(got) - Counter(want)).elements())[:_SHOWN_ROWS]
+    lines = []
+    if missing:
+        lines.append("  missing: " + "; ".join(map(str, missing)))
+    if extra:
+        lines.append("  unexpected: " + "; ".join(map(str, extra)))
+    return ("\n" + "\n".join(lines)) if lines else ""

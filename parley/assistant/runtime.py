@@ -1,0 +1,84 @@
+"""What answering questions over one registered model needs, built once per process.
+
+A runtime holds the parsed semantic model, an open warehouse and a planner (with the
+value index of the warehouse's low-cardinality dimensions, which takes a few tens of
+milliseconds to build). Runtimes are a cache: any replica rebuilds one from the
+model's row, so nothing here has to be shared.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from parley.assistant.executor import DuckDBWarehouse, SQLAlchemyWarehouse, Warehouse
+from parley.assistant.llm_planner import LLMPlanner
+from parley.assistant.planner import BuiltinPlanner, Planner
+from parley.assistant.semantic_model import SemanticModel, validate_model
+from parley.assistant.value_index import ValueIndex
+from parley.config import Settings
+
+DUCKDB_PREFIX = "duckdb:///"
+
+
+def open_warehouse(connection_url: str) -> Warehouse:
+    """``duckdb:///path/to/file.duckdb`` opens a DuckDB file read-only; any other URL is
+    handed to SQLAlchemy (a synchronous driver, e.g. ``postgresql+psycopg://...``)."""
+    if connection_url.startswith(DUCKDB_PREFIX):
+        return DuckDBWarehouse(Path(connection_url[len(DUCKDB_PREFIX) :]))
+    return SQLAlchemyWarehouse(connection_url)
+
+
+@dataclass
+class ModelRuntime:
+    model: SemanticModel
+    warehouse: Warehouse
+    planner: Planner
+    builtin: BuiltinPlanner
+
+
+class Runtimes:
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._cache: dict[uuid.UUID, ModelRuntime] = {}
+        self._lock = threading.Lock()
+
+    def get(
+        self, model_id: uuid.UUID, definition: dict[str, Any], connection_url: str
+    ) -> ModelRuntime:
+        """The runtime of a model (blocking: call it from a worker thread)."""
+        with self._lock:
+            runtime = self._cache.get(model_id)
+            if runtime is None:
+                runtime = self._build(definition, connection_url)
+                self._cache[model_id] = runtime
+            return runtime
+
+    def _build(self, definition: dict[str, Any], connection_url: str) -> ModelRuntime:
+        model = validate_model(definition)
+        warehouse = open_warehouse(connection_url)
+        values = ValueIndex.build(model, warehouse, timeout=self._settings.query_timeout)
+        builtin = BuiltinPlanner(model, values)
+        planner: Planner = builtin
+        settings = self._settings
+        if settings.llm_base_url and settings.llm_model:
+            planner = LLMPlanner(
+                model,
+                base_url=settings.llm_base_url,
+                model_name=settings.llm_model,
+                # Local OpenAI-compatible servers often want no key; the client wants one.
+                api_key=(
+                    settings.llm_api_key.get_secret_value() if settings.llm_api_key else "unused"
+                ),
+                values=values,
+            )
+        return ModelRuntime(model, warehouse, planner, builtin)
+
+    def close(self) -> None:
+        with self._lock:
+            for runtime in self._cache.values():
+                runtime.warehouse.close()
+            self._cache.clear()

@@ -1,0 +1,55 @@
+"""The wire contract of the query helpers (SPEC §6.2, §6.4)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Prompt = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+TopicName = Annotated[str, StringConstraints(max_length=256)]
+
+
+class _Body(BaseModel):
+    # Unknown body fields are a 400 (SPEC §1), not silently dropped.
+    model_config = ConfigDict(extra="forbid")
+
+
+class GenerateQueryRequest(_Body):
+    modelId: uuid.UUID
+    prompt: Prompt
+    currentTopicName: TopicName | None = None
+    runQuery: bool = True
+    userId: uuid.UUID | None = None
+
+
+class QueryErrorBody(BaseModel):
+    message: str
+    detail: str
+
+
+class QueryResultBody(BaseModel):
+    columns: list[str]
+    rows: list[list[Any]]
+    totalRowCount: int
+    truncated: bool
+
+
+class GenerateQueryResponse(BaseModel):
+    query: dict[str, Any] | None = Field(description="A semantic query (SPEC §6.1), or null.")
+    topic: str | None
+    error: QueryErrorBody | None
+    result: QueryResultBody | None = None
+
+
+class PickTopicRequest(_Body):
+    modelId: uuid.UUID
+    prompt: Prompt
+    currentTopicName: TopicName | None = None
+    potentialTopicNames: list[TopicName] | None = None
+    userId: uuid.UUID | None = None
+
+
+class PickTopicResponse(BaseModel):
+    topicId: str = Field(description="The name of the chosen topic.")

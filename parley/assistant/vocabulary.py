@@ -1,0 +1,95 @@
+"""The words a semantic model answers to, and finding them in a prompt.
+
+Every measure and dimension is known by its name, label and synonyms; every indexed
+value by itself and its value synonyms. A prompt is scanned longest phrase first, so
+"average sale price" wins over "price" and "product category" over "product".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from parley.assistant.semantic_model import Measure, ModelField, SemanticModel
+from parley.assistant.value_index import ValueIndex, ValueMatch
+from parley.assistant.words import BLOCK, phrase
+
+Kind = Literal["measure", "dimension", "value"]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    kind: Kind
+    field: str  # view.field
+    value: ValueMatch | None = None
+
+
+@dataclass
+class Mention:
+    """One phrase of the prompt and what it may mean; `chosen` is settled by context."""
+
+    start: int
+    end: int
+    words: tuple[str, ...]
+    raw: tuple[str, ...]
+    candidates: list[Candidate]
+    chosen: Candidate | None = None
+    alternatives: list[Candidate] = field(default_factory=list)
+
+    def kinds(self) -> set[Kind]:
+        return {c.kind for c in self.candidates}
+
+
+class Vocabulary:
+    def __init__(self, model: SemanticModel, values: ValueIndex | None) -> None:
+        self.model = model
+        self.phrases: dict[tuple[str, ...], list[Candidate]] = {}
+        for key, found in model.fields.items():
+            kind: Kind = "measure" if found.is_measure else "dimension"
+            for text in _names(found):
+                self._add(phrase(text), Candidate(kind, key))
+        if values is not None:
+            for words, matches in values.phrases.items():
+                for match in matches:
+                    self._add(words, Candidate("value", match.field, match))
+        self.longest = max((len(p) for p in self.phrases), default=1)
+
+    def _add(self, words: tuple[str, ...], candidate: Candidate) -> None:
+        if words and candidate not in self.phrases.setdefault(words, []):
+            self.phrases[words].append(candidate)
+
+    def find(self, words: list[str], raw: list[str], views: Iterable[str]) -> list[Mention]:
+        """Non-overlapping mentions of fields and values of `views`, longest first."""
+        allowed = set(views)
+        taken = [w == BLOCK for w in words]
+        mentions: list[Mention] = []
+        for length in range(min(self.longest, len(words)), 0, -1):
+            for start in range(len(words) - length + 1):
+                if any(taken[start : start + length]):
+                    continue
+                key = tuple(words[start : start + length])
+                found = [
+                    c
+                    for c in self.phrases.get(key, ())
+                    if self.model.field(c.field).view in allowed
+                ]
+                if not found:
+                    continue
+                mentions.append(
+                    Mention(start, start + length, key, tuple(raw[start : start + length]), found)
+                )
+                for i in range(start, start + length):
+                    taken[i] = True
+        mentions.sort(key=lambda m: m.start)
+        return mentions
+
+
+def _names(found: ModelField) -> list[str]:
+    definition = found.definition
+    names = [found.name.replace("_", " "), *definition.synonyms]
+    if definition.label:
+        names.append(definition.label)
+    if isinstance(definition, Measure) and found.name.endswith("_count"):
+        names.append(found.name.removesuffix("_count").replace("_", " ") + "s")
+    return names

@@ -1,0 +1,1 @@
+"""Semantic models registered to an organization, with the warehouse each one reads."""

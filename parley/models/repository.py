@@ -1,0 +1,66 @@
+"""The SQL of registered semantic models. The tenant filter is written once, in ``_mine``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, insert, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley.tables import models
+
+_m = models.c
+
+
+def _mine(org_id: uuid.UUID) -> ColumnElement[bool]:
+    return _m.organization_id == org_id
+
+
+async def insert_model(
+    conn: AsyncConnection,
+    *,
+    org_id: uuid.UUID,
+    name: str,
+    connection_url: str,
+    definition: dict[str, Any],
+    now: datetime,
+) -> uuid.UUID:
+    model_id = uuid.uuid4()
+    await conn.execute(
+        insert(models).values(
+            id=model_id,
+            organization_id=org_id,
+            name=name,
+            connection_url=connection_url,
+            definition=definition,
+            created_at=now,
+        )
+    )
+    return model_id
+
+
+async def get_model(conn: AsyncConnection, org_id: uuid.UUID, model_id: uuid.UUID) -> Any | None:
+    query = select(models).where(_mine(org_id), _m.id == model_id)
+    return (await conn.execute(query)).first()
+
+
+async def page(
+    conn: AsyncConnection,
+    org_id: uuid.UUID,
+    *,
+    after: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[Any]:
+    """Models newest first, keyset-paged like the conversation list."""
+    query = select(models).where(_mine(org_id))
+    if after is not None:
+        query = query.where(tuple_(_m.created_at, _m.id) < tuple_(*after))
+    query = query.order_by(_m.created_at.desc(), _m.id.desc()).limit(limit)
+    return list((await conn.execute(query)).all())
+
+
+async def count(conn: AsyncConnection, org_id: uuid.UUID) -> int:
+    query = select(func.count()).select_from(models).where(_mine(org_id))
+    return int((await conn.execute(query)).scalar_one())
