@@ -78,8 +78,10 @@ def wrk(url: str, token: str | None, *, connections: int, threads: int, seconds:
     out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     if "Non-2xx" in out:
         raise RuntimeError(f"wrk saw errors for {url}:\n{out}")
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    # The "Latency Distribution" lines, e.g. "     50%    1.50ms"; anchored, because the
+    # thread-stats lines above them also end in percentages.
+    p50 = _ms(re.search(r"^\s+50%\s+(\S+)$", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s+99%\s+(\S+)$", out, re.M).group(1))  # type: ignore[union-attr]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     return Figures(p50, p99, rps)
 
