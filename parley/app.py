@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -17,10 +19,17 @@ from parley.config import Settings, get_settings
 from parley.conversations.endpoints import router as conversations_router
 from parley.db import Database
 from parley.errors import install_handlers
+from parley.jobs.endpoints import router as jobs_router
+from parley.jobs.signals import Pulse
+from parley.jobs.worker import Workers
 from parley.metrics import Metrics
 from parley.middleware import RequestContext
 from parley.models.endpoints import router as models_router
 from parley.system.endpoints import router as system_router
+from parley.web import router as web_router
+
+# How long shutdown waits for workers to finish the job in hand before cutting it off.
+SHUTDOWN_GRACE_SECONDS = 10.0
 
 
 def _openapi_without_422(app: FastAPI) -> dict[str, Any]:
@@ -50,9 +59,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.cursor_codec = await instance.prepare(database, settings)
         app.state.rate_limiter = rate_limiter_for(database)
         app.state.runtimes = Runtimes(settings)
+        app.state.job_wakeup = Pulse()
+        app.state.job_changes = Pulse()
+        workers = None
+        if settings.workers > 0:
+            pool = Workers(
+                database,
+                app.state.runtimes,
+                settings,
+                count=settings.workers,
+                wakeup=app.state.job_wakeup,
+                changes=app.state.job_changes,
+            )
+            workers = asyncio.create_task(pool.run(), name="parley-workers")
         try:
             yield
         finally:
+            if workers is not None:
+                # Workers finish the job in hand and return their connections; one cut
+                # off after the grace period keeps its lease until it expires, and then
+                # another worker (of this or another process) takes it over.
+                pool.stop()
+                try:
+                    await asyncio.wait_for(asyncio.shield(workers), SHUTDOWN_GRACE_SECONDS)
+                except TimeoutError:
+                    workers.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await workers
             app.state.runtimes.close()
             await database.dispose()
 
@@ -67,9 +100,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics()
     install_handlers(app)
     app.include_router(conversations_router)
+    app.include_router(jobs_router)
     app.include_router(assistant_router)
     app.include_router(models_router)
     app.include_router(system_router)
+    app.include_router(web_router)
     app.openapi = lambda: _openapi_without_422(app)  # type: ignore[method-assign]
     app.add_middleware(RequestContext, metrics=app.state.metrics, log_requests=settings.access_log)
     return app

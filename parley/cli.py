@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -543,6 +544,91 @@ def seed_conversations(
         f"Added {report.members} members, {report.conversations} conversations and "
         f"{report.messages} messages.",
     )
+
+
+@app.command()
+def worker(
+    count: Annotated[
+        int | None, typer.Option(help="Job workers in this process (default: PARLEY_WORKERS).")
+    ] = None,
+) -> None:
+    """Run job workers (and webhook delivery) without the HTTP server."""
+    from parley.assistant.runtime import Runtimes
+    from parley.jobs.worker import Workers
+
+    settings = Settings()
+    logs.configure(settings.log_level)
+    workers = count if count is not None else max(1, settings.workers)
+    if workers < 1:
+        raise typer.BadParameter("--count must be at least 1")
+
+    async def work(database: Database) -> None:
+        runtimes = Runtimes(settings)
+        try:
+            await Workers(database, runtimes, settings, count=workers).run()
+        finally:
+            runtimes.close()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        _run(False, work)
+
+
+def _ask_defaults(settings: Settings) -> dict[str, str]:
+    try:
+        data: dict[str, str] = json.loads(settings.credentials_path.read_text())
+        return data
+    except (OSError, ValueError):
+        return {}
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in plain language.")],
+    conversation: Annotated[
+        str | None, typer.Option(help="Continue this conversation (its ID).")
+    ] = None,
+    url: Annotated[
+        str | None, typer.Option(help="Parley's base URL (default: PARLEY_PUBLIC_URL).")
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(help="API key or personal token (default: the first-run personal token)."),
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Semantic model ID (default: the first one listed).")
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the answer.")] = 120.0,
+    as_json: JsonFlag = False,
+) -> None:
+    """Ask a question over HTTP: submit a job, show its progress, print the answer."""
+    from parley.jobs import asking
+
+    settings = Settings()
+    defaults = _ask_defaults(settings)
+    base = (url or defaults.get("baseUrl") or settings.resolved_public_url).rstrip("/")
+    secret = token or defaults.get("personalToken")
+    if not secret:
+        _fail(as_json, "no token: pass --token (or run `parley serve` once for demo keys)", 401)
+    try:
+        outcome = asking.ask(
+            base,
+            secret,
+            question,
+            conversation_id=conversation,
+            model_id=model,
+            timeout=timeout,
+            on_progress=None if as_json else lambda text: err_console.print(f"[dim]… {text}[/dim]"),
+        )
+    except asking.AskError as error:
+        _fail(as_json, error.detail, error.status)
+    if as_json:
+        sys.stdout.write(json.dumps(outcome, default=str) + "\n")
+        if outcome["job"]["state"] != "COMPLETE":
+            raise typer.Exit(1)
+        return
+    asking.show(console, err_console, outcome)
+    if outcome["job"]["state"] != "COMPLETE":
+        raise typer.Exit(1)
 
 
 def main() -> None:

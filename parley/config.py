@@ -66,6 +66,41 @@ class Settings(BaseSettings):
     )
     llm_model: str | None = Field(default=None, description="Model name for the LLM planner.")
     llm_api_key: SecretStr | None = Field(default=None, description="API key for the LLM endpoint.")
+    workers: int = Field(
+        default=2,
+        ge=0,
+        description="In-process job workers started with the server; 0 runs none (then run "
+        "`parley worker` processes).",
+    )
+    job_poll_interval: float = Field(
+        default=0.2,
+        gt=0,
+        description="Seconds an idle worker waits before looking for queued jobs again "
+        "(in-process workers are also woken at once by a submit).",
+    )
+    job_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a worker's claim on a job lasts without a heartbeat; a job whose "
+        "lease runs out is taken over by another worker.",
+    )
+    job_max_attempts: int = Field(
+        default=3,
+        ge=1,
+        description="Workers that may take a job in turn (after crashes) before it is FAILED.",
+    )
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, description="Tries to deliver a job's final webhook before giving up."
+    )
+    webhook_retry_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="Wait before the first webhook retry; each later retry waits twice as long "
+        "(at most 10 minutes).",
+    )
+    webhook_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a webhook receiver has to answer."
+    )
     first_run: bool = Field(
         default=True,
         description="On an empty database, create a demo organization and print its keys.",

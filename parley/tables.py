@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    text,
 )
 
 from parley.kit.timestamps import UtcDateTime
@@ -146,6 +147,16 @@ messages = Table(
     Column("created_at", UtcDateTime, nullable=False),
     CheckConstraint("role IN ('user', 'assistant')", name="role"),
     Index(None, "conversation_id", "created_at"),
+    # A job writes at most one prompt and one answer, whatever crashes and takeovers
+    # happen: the database refuses a duplicate.
+    Index(
+        "ux_messages_job_role",
+        "job_id",
+        "role",
+        unique=True,
+        sqlite_where=text("job_id IS NOT NULL"),
+        postgresql_where=text("job_id IS NOT NULL"),
+    ),
 )
 
 # totalRecords without counting rows: one counter per member ('<membership uuid hex>')
@@ -178,3 +189,90 @@ rate_limit_windows = Table(
 )
 
 ORG_SCOPE = "*"
+
+JOB_STATES = ("QUEUED", "EXECUTING", "DELIVERING", "COMPLETE", "FAILED", "CANCELLED")
+UNFINISHED_SQL = "state IN ('QUEUED', 'EXECUTING', 'DELIVERING')"
+
+# AI jobs, and the queue workers claim them from (docs/design.md §4).
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column(
+        "organization_id", Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("membership_id", Uuid, ForeignKey("memberships.id", ondelete="CASCADE"), nullable=False),
+    Column(
+        "conversation_id",
+        Uuid,
+        ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("model_id", Uuid, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("topic_name", String(256), nullable=True),
+    Column("prompt", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("progress", JSON, nullable=True),
+    Column("result", JSON, nullable=True),
+    Column("error", JSON, nullable=True),
+    Column("attempts", Integer, nullable=False),
+    # A fresh token per claim: a worker that lost its lease can never write again.
+    Column("lease_owner", String(100), nullable=True),
+    Column("lease_expires_at", UtcDateTime, nullable=True),
+    Column("webhook", JSON, nullable=True),
+    # A hash of the caller's key and its Idempotency-Key header.
+    Column("idempotency_key", String(64), nullable=True),
+    Column("cancel_requested", Boolean, nullable=False),
+    Column("cancelled_by", Uuid, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("execution_started_at", UtcDateTime, nullable=True),
+    Column("completed_at", UtcDateTime, nullable=True),
+    Column("cancelled_at", UtcDateTime, nullable=True),
+    CheckConstraint(
+        "state IN ('QUEUED', 'EXECUTING', 'DELIVERING', 'COMPLETE', 'FAILED', 'CANCELLED')",
+        name="state",
+    ),
+    # One unfinished job per conversation, so two racing submits cannot both win.
+    Index(
+        "ux_jobs_one_unfinished",
+        "conversation_id",
+        unique=True,
+        sqlite_where=text(UNFINISHED_SQL),
+        postgresql_where=text(UNFINISHED_SQL),
+    ),
+    Index(
+        "ux_jobs_idempotency",
+        "organization_id",
+        "idempotency_key",
+        unique=True,
+        sqlite_where=text("idempotency_key IS NOT NULL"),
+        postgresql_where=text("idempotency_key IS NOT NULL"),
+    ),
+    # Workers look for the oldest claimable job.
+    Index("ix_jobs_claim", "state", "created_at"),
+    Index(None, "conversation_id", "created_at"),
+)
+
+# The webhook outbox: written in a job's final transaction, delivered after commit.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("job_id", Uuid, ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("max_attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("delivered_at", UtcDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("lease_owner", String(100), nullable=True),
+    Column("lease_expires_at", UtcDateTime, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("status IN ('pending', 'delivered', 'failed')", name="status"),
+    CheckConstraint("event IN ('final', 'progress')", name="event"),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index(None, "job_id"),
+)

@@ -124,6 +124,8 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         home=tmp_path / "home",
         secret_key=None,
+        # Tests that need job workers ask for them (tests/jobs/conftest.py).
+        workers=0,
     )
 
 

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 
 def api_routes(app: FastAPI) -> list[tuple[str, str]]:
     """Every documented API operation, with its path parameters filled in."""
-    found = []
+    found: list[tuple[str, str]] = []
     for template, operations in app.openapi()["paths"].items():
         if template.startswith("/api/v1"):
             path = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), template)

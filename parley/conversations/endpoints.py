@@ -10,8 +10,13 @@ from starlette.responses import Response
 
 from parley.auth.dependencies import Caller
 from parley.conversations import service
-from parley.conversations.schemas import ConversationList
-from parley.db import DatabaseDep, ReadConn
+from parley.conversations.schemas import (
+    ConversationDetail,
+    ConversationList,
+    ConversationSummary,
+    RenameRequest,
+)
+from parley.db import DatabaseDep, ReadConn, WriteConn
 from parley.errors import responses
 from parley.kit.responses import JsonResponse
 
@@ -78,3 +83,66 @@ async def list_conversations(
             conn, caller, codec, page_size=page_size, cursor=cursor, user_id=user_id
         )
     return JsonResponse(page.to_wire())
+
+
+UserIdQuery = Annotated[
+    uuid.UUID | None,
+    Query(alias="userId", description="Membership ID to scope to. Organization API keys only."),
+]
+
+
+@router.get(
+    "/conversations/{conversationId}",
+    response_model=ConversationDetail,
+    responses=responses(400, 401, 403, 404, 429),
+    summary="One AI conversation with its messages",
+)
+async def get_conversation(
+    request: Request,
+    conversationId: uuid.UUID,
+    caller: Caller,
+    conn: ReadConn,
+    user_id: UserIdQuery = None,
+) -> Response:
+    body = await service.get_conversation(
+        conn,
+        caller,
+        conversationId,
+        public_url=request.app.state.settings.resolved_public_url,
+        user_id=user_id,
+    )
+    return JsonResponse(body)
+
+
+@router.patch(
+    "/conversations/{conversationId}",
+    response_model=ConversationSummary,
+    responses=responses(400, 401, 403, 404, 429),
+    summary="Rename an AI conversation (beyond Omni)",
+)
+async def rename_conversation(
+    conversationId: uuid.UUID,
+    body: RenameRequest,
+    caller: Caller,
+    conn: WriteConn,
+    user_id: UserIdQuery = None,
+) -> Response:
+    renamed = await service.rename(conn, caller, conversationId, body.name, user_id=user_id)
+    return JsonResponse(renamed)
+
+
+@router.delete(
+    "/conversations/{conversationId}",
+    status_code=204,
+    response_class=Response,
+    responses=responses(400, 401, 403, 404, 429),
+    summary="Delete an AI conversation with its messages and results (beyond Omni)",
+)
+async def delete_conversation(
+    conversationId: uuid.UUID,
+    caller: Caller,
+    conn: WriteConn,
+    user_id: UserIdQuery = None,
+) -> Response:
+    await service.delete(conn, caller, conversationId, user_id=user_id)
+    return Response(status_code=204)

@@ -262,3 +262,59 @@ async def touch(
         .values(**values)
     )
     return result.rowcount > 0
+
+
+async def name_if_unnamed(
+    conn: AsyncConnection, org_id: uuid.UUID, conversation_id: uuid.UUID, name: str
+) -> None:
+    """Name a conversation after its first answer, unless someone named it already."""
+    await conn.execute(
+        conversations.update()
+        .where(_c.organization_id == org_id, _c.id == conversation_id, _c.name.is_(None))
+        .values(name=name)
+    )
+
+
+async def get(
+    conn: AsyncConnection,
+    org_id: uuid.UUID,
+    member_id: uuid.UUID | None,
+    conversation_id: uuid.UUID,
+    *,
+    for_update: bool = False,
+) -> Any | None:
+    query = select(conversations).where(*_scoped(org_id, member_id), _c.id == conversation_id)
+    if for_update:
+        query = query.with_for_update()
+    return (await conn.execute(query)).first()
+
+
+async def messages_of(conn: AsyncConnection, conversation_id: uuid.UUID) -> list[Any]:
+    """A thread's messages in chronological order (a prompt before its answer on a tie)."""
+    query = (
+        select(messages)
+        .where(messages.c.conversation_id == conversation_id)
+        .order_by(messages.c.created_at, messages.c.role.desc(), messages.c.id)
+    )
+    return list((await conn.execute(query)).all())
+
+
+async def rename(
+    conn: AsyncConnection, org_id: uuid.UUID, conversation_id: uuid.UUID, name: str
+) -> None:
+    await conn.execute(
+        conversations.update()
+        .where(_c.organization_id == org_id, _c.id == conversation_id)
+        .values(name=name)
+    )
+
+
+async def remove(
+    conn: AsyncConnection, org_id: uuid.UUID, member_id: uuid.UUID, conversation_id: uuid.UUID
+) -> None:
+    """Delete a conversation with its messages, keeping the totals exact."""
+    await conn.execute(messages.delete().where(messages.c.conversation_id == conversation_id))
+    await conn.execute(
+        conversations.delete().where(_c.organization_id == org_id, _c.id == conversation_id)
+    )
+    await adjust_totals(conn, org_id, {member_id: -1})

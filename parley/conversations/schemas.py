@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ConversationSummary(BaseModel):
@@ -23,3 +25,26 @@ class PageInfo(BaseModel):
 class ConversationList(BaseModel):
     data: list[ConversationSummary]
     pageInfo: PageInfo
+
+
+class Message(BaseModel):
+    role: Literal["user", "assistant"]
+    text: str = Field(description="The prompt, or the Markdown answer.")
+    createdAt: str
+    jobId: str | None = Field(description="The job that produced an assistant message.")
+    omniChatUrl: str | None = Field(description="Assistant messages: the thread's web page.")
+
+
+class ConversationDetail(BaseModel):
+    id: str
+    name: str | None
+    lastUserPrompt: str | None = Field(description="Beyond Omni.")
+    createdAt: str
+    updatedAt: str
+    messages: list[Message] = Field(description="Oldest first.")
+
+
+class RenameRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(description="1 to 500 characters.")

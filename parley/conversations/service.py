@@ -12,12 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.auth.principal import Principal
 from parley.conversations import repository
-from parley.errors import BadRequest
+from parley.errors import BadRequest, NotFound
+from parley.jobs import repository as jobs_repository
 from parley.kit.cursors import CursorCodec, InvalidCursor
-from parley.kit.timestamps import wire_millis
+from parley.kit.timestamps import to_wire, wire_millis
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
+MAX_NAME = 500
 
 
 @dataclass(frozen=True)
@@ -103,3 +105,88 @@ async def list_conversations(
         last = rows[-1]
         next_cursor = codec.encode(scope, [last.updated_at, last.id])
     return ConversationPage(rows, next_cursor, page_size, total)
+
+
+def _visible_to(caller: Principal, user_id: uuid.UUID | None) -> uuid.UUID | None:
+    return caller.member_filter(user_id)
+
+
+async def get_conversation(
+    conn: AsyncConnection,
+    caller: Principal,
+    conversation_id: uuid.UUID,
+    *,
+    public_url: str,
+    user_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """SPEC §4.2: the thread with its messages, oldest first."""
+    found = await repository.get(
+        conn, caller.organization_id, _visible_to(caller, user_id), conversation_id
+    )
+    if found is None:
+        raise NotFound(f"No conversation {conversation_id}")
+    chat = f"{public_url}/chat/{found.id}"
+    return {
+        "id": str(found.id),
+        "name": found.name,
+        "lastUserPrompt": found.last_user_prompt,
+        "createdAt": to_wire(found.created_at),
+        "updatedAt": to_wire(found.updated_at),
+        "messages": [
+            {
+                "role": message.role,
+                "text": message.text,
+                "createdAt": to_wire(message.created_at),
+                # Prompts are stored with their job too, but the wire names only the job
+                # that produced an answer.
+                "jobId": str(message.job_id)
+                if message.role == "assistant" and message.job_id
+                else None,
+                "omniChatUrl": chat if message.role == "assistant" else None,
+            }
+            for message in await repository.messages_of(conn, found.id)
+        ],
+    }
+
+
+async def rename(
+    conn: AsyncConnection,
+    caller: Principal,
+    conversation_id: uuid.UUID,
+    name: str,
+    *,
+    user_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    name = name.strip()
+    if not 1 <= len(name) <= MAX_NAME:
+        raise BadRequest(f"name must be 1 to {MAX_NAME} characters")
+    scope = _visible_to(caller, user_id)
+    found = await repository.get(conn, caller.organization_id, scope, conversation_id)
+    if found is None:
+        raise NotFound(f"No conversation {conversation_id}")
+    await repository.rename(conn, caller.organization_id, conversation_id, name)
+    return {
+        "id": str(found.id),
+        "name": name,
+        "lastUserPrompt": found.last_user_prompt,
+        "updatedAt": to_wire(found.updated_at),
+        "createdAt": to_wire(found.created_at),
+    }
+
+
+async def delete(
+    conn: AsyncConnection,
+    caller: Principal,
+    conversation_id: uuid.UUID,
+    *,
+    user_id: uuid.UUID | None = None,
+) -> None:
+    """Delete a thread with its messages, jobs, results and pending webhooks."""
+    scope = _visible_to(caller, user_id)
+    found = await repository.get(
+        conn, caller.organization_id, scope, conversation_id, for_update=True
+    )
+    if found is None:
+        raise NotFound(f"No conversation {conversation_id}")
+    await jobs_repository.delete_for_conversation(conn, conversation_id)
+    await repository.remove(conn, caller.organization_id, found.membership_id, conversation_id)

@@ -1,0 +1,2 @@
+"""AI jobs: one question answered asynchronously inside a conversation, on a queue
+in the state database."""

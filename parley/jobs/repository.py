@@ -1,0 +1,266 @@
+"""The SQL of jobs and of the webhook outbox. Tenant scoping is written once, in
+``visible``; the queue's claim is written once, in ``claim``."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley.tables import jobs, messages, webhook_deliveries
+
+_j = jobs.c
+_w = webhook_deliveries.c
+UNFINISHED = ("QUEUED", "EXECUTING", "DELIVERING")
+FINAL = ("COMPLETE", "FAILED", "CANCELLED")
+RUNNING = ("EXECUTING", "DELIVERING")
+
+
+def visible(org_id: uuid.UUID, member_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
+    """A job the caller may see: its organization's, and its member's when scoped."""
+    where: list[ColumnElement[bool]] = [_j.organization_id == org_id]
+    if member_id is not None:
+        where.append(_j.membership_id == member_id)
+    return where
+
+
+async def get(
+    conn: AsyncConnection, org_id: uuid.UUID, member_id: uuid.UUID | None, job_id: uuid.UUID
+) -> Any | None:
+    query = select(jobs).where(*visible(org_id, member_id), _j.id == job_id)
+    return (await conn.execute(query)).first()
+
+
+async def lock(conn: AsyncConnection, job_id: uuid.UUID) -> Any | None:
+    """The job row, locked for this write transaction (SQLite's write lock is already
+    the whole database's)."""
+    query = select(jobs).where(_j.id == job_id).with_for_update()
+    return (await conn.execute(query)).first()
+
+
+async def by_idempotency_key(conn: AsyncConnection, org_id: uuid.UUID, key: str) -> Any | None:
+    query = select(_j.id, _j.conversation_id, _j.created_at).where(
+        _j.organization_id == org_id, _j.idempotency_key == key
+    )
+    return (await conn.execute(query)).first()
+
+
+async def forget_idempotency_key(conn: AsyncConnection, job_id: uuid.UUID) -> None:
+    await conn.execute(update(jobs).where(_j.id == job_id).values(idempotency_key=None))
+
+
+async def insert(conn: AsyncConnection, values: dict[str, Any]) -> None:
+    await conn.execute(jobs.insert().values(**values))
+
+
+async def set_values(conn: AsyncConnection, job_id: uuid.UUID, **values: Any) -> None:
+    await conn.execute(update(jobs).where(_j.id == job_id).values(**values))
+
+
+async def claim(
+    conn: AsyncConnection,
+    *,
+    lease: str,
+    now: datetime,
+    expires: datetime,
+    max_attempts: int,
+) -> Any | None:
+    """Take the oldest job that is queued or whose worker's lease ran out.
+
+    One guarded statement: on PostgreSQL the inner select skips rows other workers hold
+    (``FOR UPDATE SKIP LOCKED``); on SQLite the write transaction holds the database's
+    only write lock, so the select and update cannot interleave with another claim.
+    """
+    claimable = or_(
+        _j.state == "QUEUED",
+        and_(_j.state.in_(RUNNING), _j.lease_expires_at < now, _j.attempts < max_attempts),
+    )
+    oldest = (
+        select(_j.id)
+        .where(claimable)
+        .order_by(_j.created_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    statement = (
+        update(jobs)
+        .where(_j.id == oldest)
+        .values(
+            state=_claimed_state(),
+            lease_owner=lease,
+            lease_expires_at=expires,
+            attempts=_j.attempts + 1,
+            updated_at=now,
+        )
+        .returning(*jobs.c)
+    )
+    return (await conn.execute(statement)).first()
+
+
+def _claimed_state() -> Any:
+    # A job taken over while DELIVERING keeps its stored answer and only needs finishing.
+    return case((_j.state == "DELIVERING", "DELIVERING"), else_="EXECUTING")
+
+
+async def exhausted(
+    conn: AsyncConnection, *, now: datetime, max_attempts: int, limit: int = 10
+) -> list[Any]:
+    """Running jobs whose lease ran out and that may not be retried again."""
+    query = (
+        select(jobs)
+        .where(_j.state.in_(RUNNING), _j.lease_expires_at < now, _j.attempts >= max_attempts)
+        .order_by(_j.created_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await conn.execute(query)).all())
+
+
+async def renew(conn: AsyncConnection, job_id: uuid.UUID, lease: str, expires: datetime) -> bool:
+    result = await conn.execute(
+        update(jobs)
+        .where(_j.id == job_id, _j.lease_owner == lease, _j.state.in_(RUNNING))
+        .values(lease_expires_at=expires)
+    )
+    return result.rowcount > 0
+
+
+async def previous_result(
+    conn: AsyncConnection, conversation_id: uuid.UUID, before: datetime
+) -> dict[str, Any] | None:
+    """The stored result of the conversation's latest completed job before this one."""
+    query = (
+        select(_j.result)
+        .where(
+            _j.conversation_id == conversation_id,
+            _j.state == "COMPLETE",
+            _j.created_at < before,
+        )
+        .order_by(_j.created_at.desc())
+        .limit(1)
+    )
+    value = (await conn.execute(query)).scalar()
+    return dict(value) if value else None
+
+
+async def add_message(
+    conn: AsyncConnection,
+    *,
+    org_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    role: str,
+    text: str,
+    job_id: uuid.UUID,
+    now: datetime,
+) -> None:
+    await conn.execute(
+        messages.insert().values(
+            id=uuid.uuid4(),
+            organization_id=org_id,
+            conversation_id=conversation_id,
+            role=role,
+            text=text,
+            job_id=job_id,
+            created_at=now,
+        )
+    )
+
+
+async def delete_for_conversation(conn: AsyncConnection, conversation_id: uuid.UUID) -> None:
+    """Jobs, results and pending webhooks of a conversation (before it is deleted)."""
+    ids = select(_j.id).where(_j.conversation_id == conversation_id)
+    await conn.execute(delete(webhook_deliveries).where(_w.job_id.in_(ids)))
+    await conn.execute(delete(jobs).where(_j.conversation_id == conversation_id))
+
+
+# -- the webhook outbox ----------------------------------------------------------------
+
+
+async def add_delivery(
+    conn: AsyncConnection,
+    *,
+    job_id: uuid.UUID,
+    event: str,
+    payload: dict[str, Any],
+    max_attempts: int,
+    now: datetime,
+) -> None:
+    await conn.execute(
+        webhook_deliveries.insert().values(
+            id=uuid.UUID(payload["event_id"]),
+            job_id=job_id,
+            event=event,
+            payload=payload,
+            status="pending",
+            attempts=0,
+            max_attempts=max_attempts,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+
+
+async def claim_delivery(
+    conn: AsyncConnection, *, lease: str, now: datetime, expires: datetime
+) -> Any | None:
+    """The oldest due delivery nobody holds, with its job's webhook settings."""
+    due = (
+        select(_w.id)
+        .where(
+            _w.status == "pending",
+            _w.next_attempt_at <= now,
+            or_(_w.lease_expires_at.is_(None), _w.lease_expires_at < now),
+        )
+        .order_by(_w.next_attempt_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    claimed = (
+        await conn.execute(
+            update(webhook_deliveries)
+            .where(_w.id == due)
+            .values(lease_owner=lease, lease_expires_at=expires, attempts=_w.attempts + 1)
+            .returning(*webhook_deliveries.c)
+        )
+    ).first()
+    if claimed is None:
+        return None
+    webhook = (await conn.execute(select(_j.webhook).where(_j.id == claimed.job_id))).scalar()
+    return claimed, dict(webhook or {})
+
+
+async def settle_delivery(
+    conn: AsyncConnection,
+    delivery_id: uuid.UUID,
+    lease: str,
+    *,
+    status: str,
+    now: datetime,
+    next_attempt_at: datetime | None = None,
+    error: str | None = None,
+) -> None:
+    values: dict[str, Any] = {
+        "status": status,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        "last_error": error,
+    }
+    if status == "delivered":
+        values["delivered_at"] = now
+    if next_attempt_at is not None:
+        values["next_attempt_at"] = next_attempt_at
+    await conn.execute(
+        update(webhook_deliveries)
+        .where(_w.id == delivery_id, _w.lease_owner == lease)
+        .values(**values)
+    )
+
+
+async def deliveries(conn: AsyncConnection, job_id: uuid.UUID) -> list[Any]:
+    query = select(webhook_deliveries).where(_w.job_id == job_id).order_by(_w.created_at)
+    return list((await conn.execute(query)).all())

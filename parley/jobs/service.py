@@ -1,0 +1,264 @@
+"""Rules of AI jobs (SPEC §5): submit, look up, cancel, and their wire shapes."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from parley.auth.actors import acting_member, require_ai
+from parley.auth.principal import Principal
+from parley.config import Settings
+from parley.conversations import repository as conversations
+from parley.db import Database
+from parley.errors import BadRequest, Conflict, Forbidden, NotFound
+from parley.jobs import repository, states
+from parley.jobs.schemas import SubmitJobRequest
+from parley.kit import clock
+from parley.kit.timestamps import to_wire
+from parley.models import repository as models
+
+IDEMPOTENCY_WINDOW = timedelta(hours=24)
+MAX_IDEMPOTENCY_KEY = 255
+
+
+def chat_url(public_url: str, conversation_id: uuid.UUID | str) -> str:
+    return f"{public_url}/chat/{conversation_id}"
+
+
+def _idempotency_hash(caller: Principal, header: str) -> str:
+    if not header.strip() or len(header) > MAX_IDEMPOTENCY_KEY:
+        raise BadRequest(f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters")
+    # Bound to the key that sent it: another caller's equal header is another request.
+    return hashlib.sha256(f"{caller.key_id.hex}:{header}".encode()).hexdigest()
+
+
+def _submitted(public_url: str, job_id: uuid.UUID, conversation_id: uuid.UUID) -> dict[str, str]:
+    return {
+        "jobId": str(job_id),
+        "conversationId": str(conversation_id),
+        "omniChatUrl": chat_url(public_url, conversation_id),
+    }
+
+
+async def _replay(
+    conn: Any, caller: Principal, key: str, now: datetime, public_url: str
+) -> dict[str, str] | None:
+    """The first response to a retried submit, if it is recent enough to be a retry."""
+    earlier = await repository.by_idempotency_key(conn, caller.organization_id, key)
+    if earlier is None:
+        return None
+    if now - earlier.created_at < IDEMPOTENCY_WINDOW:
+        return _submitted(public_url, earlier.id, earlier.conversation_id)
+    await repository.forget_idempotency_key(conn, earlier.id)
+    return None
+
+
+async def submit(
+    database: Database,
+    caller: Principal,
+    body: SubmitJobRequest,
+    *,
+    user_id: uuid.UUID | None,
+    idempotency_key: str | None,
+    settings: Settings,
+) -> dict[str, str]:
+    """Queue a job, creating or continuing its conversation, in one transaction: a 201
+    means the job, the prompt and the conversation's new state are all durable."""
+    require_ai(caller)
+    public_url = settings.resolved_public_url
+    key = _idempotency_hash(caller, idempotency_key) if idempotency_key is not None else None
+    now = clock.utcnow()
+    try:
+        async with database.write() as conn:
+            if key is not None:
+                replayed = await _replay(conn, caller, key, now, public_url)
+                if replayed is not None:
+                    return replayed
+            member = await acting_member(conn, caller, user_id)
+            model = await models.get_model(conn, caller.organization_id, body.modelId)
+            if model is None:
+                raise NotFound(f"No model {body.modelId}")
+            if body.topicName is not None and body.topicName not in (
+                model.definition.get("topics") or {}
+            ):
+                raise NotFound(f"No topic {body.topicName!r} in this model")
+            if body.conversationId is not None:
+                # An organization key without userId may continue anyone's thread (as
+                # its owner); otherwise the thread must be the acting member's.
+                scope = None if caller.is_organization_key and user_id is None else member
+                found = await conversations.get(
+                    conn, caller.organization_id, scope, body.conversationId
+                )
+                if found is None:
+                    raise NotFound(f"No conversation {body.conversationId}")
+                member, conversation_id = found.membership_id, found.id
+                await conversations.touch(
+                    conn, caller.organization_id, conversation_id, now, last_user_prompt=body.prompt
+                )
+            else:
+                conversation_id = await conversations.insert(
+                    conn,
+                    org_id=caller.organization_id,
+                    member_id=member,
+                    name=None,
+                    last_user_prompt=body.prompt,
+                    created_at=now,
+                    updated_at=now,
+                )
+            job_id = uuid.uuid4()
+            await repository.insert(
+                conn,
+                {
+                    "id": job_id,
+                    "organization_id": caller.organization_id,
+                    "membership_id": member,
+                    "conversation_id": conversation_id,
+                    "model_id": body.modelId,
+                    "topic_name": body.topicName,
+                    "prompt": body.prompt,
+                    "state": "QUEUED",
+                    "attempts": 0,
+                    "webhook": body.webhook(),
+                    "idempotency_key": key,
+                    "cancel_requested": False,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
+            await repository.add_message(
+                conn,
+                org_id=caller.organization_id,
+                conversation_id=conversation_id,
+                role="user",
+                text=body.prompt,
+                job_id=job_id,
+                now=now,
+            )
+    except IntegrityError as error:
+        if key is not None and "idempotency" in str(error.orig):
+            # A twin of this request won the race; answer as it did.
+            async with database.read() as conn:
+                replayed = await _replay(conn, caller, key, now, public_url)
+            if replayed is not None:
+                return replayed
+        raise Conflict(
+            "The conversation already has an unfinished job; wait for it or cancel it"
+        ) from error
+    return _submitted(public_url, job_id, conversation_id)
+
+
+def _scope(caller: Principal, user_id: uuid.UUID | None) -> uuid.UUID | None:
+    return caller.member_filter(user_id)
+
+
+async def find(
+    database: Database, caller: Principal, job_id: uuid.UUID, user_id: uuid.UUID | None = None
+) -> Any:
+    async with database.read() as conn:
+        job = await repository.get(conn, caller.organization_id, _scope(caller, user_id), job_id)
+    if job is None:
+        raise NotFound(f"No job {job_id}")
+    return job
+
+
+def _progress(value: Any) -> dict[str, Any] | None:
+    return dict(value) if value else None
+
+
+def status(job: Any, public_url: str) -> dict[str, Any]:
+    """The job as SPEC §5.2 shows it: the common fields plus those of its state."""
+    body: dict[str, Any] = {
+        "id": str(job.id),
+        "conversationId": str(job.conversation_id),
+        "organizationId": str(job.organization_id),
+        "userId": str(job.membership_id),
+        "modelId": str(job.model_id),
+        "branchId": None,
+        "topicName": job.topic_name,
+        "prompt": job.prompt,
+        "state": job.state,
+        "omniChatUrl": chat_url(public_url, job.conversation_id),
+        "createdAt": to_wire(job.created_at),
+        "updatedAt": to_wire(job.updated_at),
+    }
+    started = to_wire(job.execution_started_at) if job.execution_started_at else None
+    state = job.state
+    if state == "EXECUTING":
+        body["executionStartedAt"] = started
+        body["progress"] = _progress(job.progress)
+    elif state == "DELIVERING":
+        body["executionStartedAt"] = started
+    elif state == "COMPLETE":
+        body["executionStartedAt"] = started
+        body["completedAt"] = to_wire(job.completed_at)
+        body["resultSummary"] = (job.result or {}).get("resultSummary")
+    elif state == "FAILED":
+        body["completedAt"] = to_wire(job.completed_at)
+        body["error"] = dict(job.error or {"message": "The job failed."})
+        if started:
+            body["executionStartedAt"] = started
+    elif state == "CANCELLED":
+        body["cancelledAt"] = to_wire(job.cancelled_at)
+        body["cancelledBy"] = str(job.cancelled_by) if job.cancelled_by else None
+    return body
+
+
+def result(job: Any, public_url: str) -> dict[str, Any]:
+    """SPEC §5.3; only a COMPLETE job has one."""
+    if job.state != "COMPLETE" or not job.result:
+        raise NotFound(f"Job {job.id} has no result (it is {job.state})")
+    stored = dict(job.result)
+    return {
+        "message": stored["message"],
+        "resultSummary": stored.get("resultSummary"),
+        "topic": stored.get("topic"),
+        "omniChatUrl": chat_url(public_url, job.conversation_id),
+        "actions": stored.get("actions", []),
+    }
+
+
+def chart_data(job: Any) -> tuple[list[str], list[list[Any]], dict[str, Any] | None]:
+    """The last query's table of a COMPLETE job, for the chart endpoint."""
+    if job.state != "COMPLETE" or not job.result:
+        raise NotFound(f"Job {job.id} is not complete")
+    stored = dict(job.result)
+    table = stored.get("table") or {"columns": [], "rows": []}
+    query = None
+    for action in stored.get("actions", []):
+        query = (action.get("result") or {}).get("query") or query
+    return list(table["columns"]), [list(r) for r in table["rows"]], query
+
+
+async def cancel(
+    database: Database, caller: Principal, job_id: uuid.UUID, settings: Settings
+) -> dict[str, str]:
+    """SPEC §5.4: QUEUED stops at once, EXECUTING at the end of its iteration, anything
+    later is left as it is."""
+    # Org admins may cancel anyone's job, so they look across the organization.
+    admin = caller.is_organization_key or caller.role == "ORG_ADMIN"
+    scope = None if admin else caller.membership_id
+    actor = caller.membership_id or caller.owner_membership_id
+    async with database.write() as conn:
+        if await repository.get(conn, caller.organization_id, scope, job_id) is None:
+            raise NotFound(f"No job {job_id}")
+        job = await repository.lock(conn, job_id)
+        assert job is not None
+        if not admin and job.membership_id != caller.membership_id:
+            raise Forbidden("Only the job's owner or an org admin may cancel it")
+        state = job.state
+        if state == "QUEUED":
+            await states.cancel(
+                conn,
+                job,
+                now=clock.utcnow(),
+                by=actor,
+                webhook_attempts=settings.webhook_max_attempts,
+            )
+            state = "CANCELLED"
+        elif state == "EXECUTING" and not job.cancel_requested:
+            await repository.set_values(conn, job_id, cancel_requested=True, cancelled_by=actor)
+    return {"jobId": str(job_id), "state": state}

@@ -1,0 +1,156 @@
+"""A job's final state changes, each one transaction with everything it implies: the
+job row, the conversation (assistant message, ``updatedAt``, name) and the webhook outbox.
+
+Callers hold the job row locked (``repository.lock``) and have checked it is theirs to
+change; whoever calls these inside one ``Database.write()`` gets all or nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley.conversations import repository as conversations
+from parley.jobs import repository, results
+from parley.kit.timestamps import to_wire
+
+NOT_ANSWERED = "I could not answer that."
+
+
+def webhook_payload(job: Any, state: str, at: datetime, summary: str | None) -> dict[str, Any]:
+    """The body Parley POSTs to a job's webhookUrl (SPEC §5.6)."""
+    webhook = dict(job.webhook or {})
+    return {
+        "event_id": str(uuid.uuid4()),
+        "jobId": str(job.id),
+        "status": state,
+        "result_summary": summary,
+        "metadata": webhook.get("metadata"),
+        "completed_at": to_wire(at) if state in repository.FINAL else None,
+    }
+
+
+async def queue_webhook(
+    conn: AsyncConnection,
+    job: Any,
+    *,
+    state: str,
+    now: datetime,
+    summary: str | None,
+    max_attempts: int,
+    progress: bool = False,
+) -> None:
+    webhook = dict(job.webhook or {})
+    if not webhook.get("url") or (progress and not webhook.get("progress")):
+        return
+    await repository.add_delivery(
+        conn,
+        job_id=job.id,
+        event="progress" if progress else "final",
+        payload=webhook_payload(job, state, now, summary),
+        # Progress events are sent once; final events are retried (SPEC §5.6).
+        max_attempts=1 if progress else max_attempts,
+        now=now,
+    )
+
+
+async def complete(
+    conn: AsyncConnection, job: Any, result: dict[str, Any], *, now: datetime, webhook_attempts: int
+) -> None:
+    await repository.set_values(
+        conn,
+        job.id,
+        state="COMPLETE",
+        result=result,
+        progress=None,
+        completed_at=now,
+        updated_at=now,
+        lease_owner=None,
+        lease_expires_at=None,
+    )
+    await repository.add_message(
+        conn,
+        org_id=job.organization_id,
+        conversation_id=job.conversation_id,
+        role="assistant",
+        text=result["message"],
+        job_id=job.id,
+        now=now,
+    )
+    await conversations.touch(conn, job.organization_id, job.conversation_id, now)
+    await conversations.name_if_unnamed(
+        conn, job.organization_id, job.conversation_id, results.title(job.prompt)
+    )
+    await queue_webhook(
+        conn,
+        job,
+        state="COMPLETE",
+        now=now,
+        summary=result.get("resultSummary"),
+        max_attempts=webhook_attempts,
+    )
+
+
+async def fail(
+    conn: AsyncConnection,
+    job: Any,
+    error: dict[str, str],
+    *,
+    now: datetime,
+    webhook_attempts: int,
+) -> None:
+    """FAILED, with the error as the thread's answer so the conversation reads right."""
+    await repository.set_values(
+        conn,
+        job.id,
+        state="FAILED",
+        error=error,
+        progress=None,
+        completed_at=now,
+        updated_at=now,
+        lease_owner=None,
+        lease_expires_at=None,
+    )
+    text = f"{NOT_ANSWERED} {error['message']}"
+    if error.get("detail"):
+        text += f"\n\n{error['detail']}"
+    await repository.add_message(
+        conn,
+        org_id=job.organization_id,
+        conversation_id=job.conversation_id,
+        role="assistant",
+        text=text,
+        job_id=job.id,
+        now=now,
+    )
+    await conversations.touch(conn, job.organization_id, job.conversation_id, now)
+    await queue_webhook(
+        conn, job, state="FAILED", now=now, summary=None, max_attempts=webhook_attempts
+    )
+
+
+async def cancel(
+    conn: AsyncConnection,
+    job: Any,
+    *,
+    now: datetime,
+    by: uuid.UUID | None,
+    webhook_attempts: int,
+) -> None:
+    await repository.set_values(
+        conn,
+        job.id,
+        state="CANCELLED",
+        cancelled_at=now,
+        cancelled_by=by if by is not None else job.cancelled_by,
+        progress=None,
+        updated_at=now,
+        lease_owner=None,
+        lease_expires_at=None,
+    )
+    await queue_webhook(
+        conn, job, state="CANCELLED", now=now, summary=None, max_attempts=webhook_attempts
+    )

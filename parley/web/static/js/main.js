@@ -1,0 +1,186 @@
+// The page: sign in, then the history sidebar and the open conversation, with the
+// address bar (/ or /chat/<id>) saying which conversation is open.
+
+import { ApiError, call, configure } from "./api.js";
+import { clear, h } from "./dom.js";
+import { createHistory } from "./history.js";
+import * as sessions from "./session.js";
+import { createThread } from "./thread.js";
+import { refreshTimes } from "./times.js";
+
+const $ = (id) => document.getElementById(id);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MODEL_KEY = "parley.model";
+const NARROW = window.matchMedia("(max-width: 48rem)");
+
+let history = null;
+let thread = null;
+
+function conversationInPath() {
+  const match = location.pathname.match(/^\/chat\/([^/]+)\/?$/);
+  return match ? decodeURIComponent(match[1]) : null;
+}
+
+function showSignIn(message = "") {
+  sessions.forget();
+  configure(null);
+  $("sign-in").hidden = false;
+  $("chat").hidden = true;
+  $("history").hidden = true;
+  $("session-tools").hidden = true;
+  $("menu-toggle").hidden = true;
+  $("sign-in-error").textContent = message;
+  document.title = "Sign in · Parley";
+  $("token").focus();
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const token = $("token").value.trim();
+  const actAs = $("act-as").value.trim();
+  const error = $("sign-in-error");
+  error.textContent = "";
+  if (actAs && !UUID.test(actAs)) {
+    error.textContent = "A membership ID looks like 8-4-4-4-12 hexadecimal digits.";
+    $("act-as").focus();
+    return;
+  }
+  let who;
+  try {
+    who = await call("/api/v1/whoami", { token });
+  } catch (failure) {
+    error.textContent =
+      failure instanceof ApiError && failure.status === 401
+        ? "That token was not accepted. Check that it is complete and not revoked."
+        : `Could not sign in: ${failure.message}`;
+    $("token").focus();
+    return;
+  }
+  if (actAs && who.keyScope !== "organization") {
+    error.textContent = "Only an organization key can act as another member; leave that field empty.";
+    $("act-as").focus();
+    return;
+  }
+  $("token").value = "";
+  sessions.save({ token, actAs: actAs || null, who });
+  await start(sessions.load());
+}
+
+function describe(session) {
+  const who = session.who || {};
+  if (who.keyScope === "organization") {
+    return session.actAs ? `Organization key, acting as ${session.actAs.slice(0, 8)}…` : "Organization key";
+  }
+  const role = who.user?.role === "ORG_ADMIN" ? "admin" : "member";
+  return `Personal token (${role})`;
+}
+
+async function loadModels() {
+  const select = $("model");
+  clear(select);
+  try {
+    const models = await call("/api/v1/models", { params: { pageSize: 100 } });
+    const saved = sessionStorage.getItem(MODEL_KEY);
+    for (const model of models.records) {
+      select.append(h("option", { value: model.id, selected: model.id === saved }, model.name));
+    }
+    if (!models.records.length) select.append(h("option", { value: "" }, "No models"));
+  } catch (error) {
+    select.append(h("option", { value: "" }, "Models unavailable"));
+  }
+}
+
+function setDrawer(open) {
+  document.body.classList.toggle("history-open", open);
+  $("menu-toggle").setAttribute("aria-expanded", String(open));
+}
+
+function route() {
+  const id = conversationInPath();
+  history.setActive(id);
+  if (id) thread.open(id);
+  else thread.startNew();
+}
+
+function navigate(path) {
+  if (location.pathname !== path) window.history.pushState({}, "", path);
+}
+
+async function start(session) {
+  configure(session, () => showSignIn("Your token stopped working. Sign in again."));
+  $("sign-in").hidden = true;
+  $("chat").hidden = false;
+  $("history").hidden = false;
+  $("session-tools").hidden = false;
+  $("menu-toggle").hidden = false;
+  $("who").textContent = describe(session);
+  await loadModels();
+  if (!thread) {
+    thread = createThread({
+      modelId: () => $("model").value,
+      onNavigate(id) {
+        navigate(`/chat/${id}`);
+        history.setActive(id);
+      },
+      onChanged() {
+        history.reload().then(() => history.setActive(thread.current()));
+      },
+    });
+    history = createHistory({
+      onOpen(id) {
+        navigate(`/chat/${id}`);
+        if (NARROW.matches) setDrawer(false);
+        route();
+        thread.focusPrompt();
+      },
+      onDeleted(id) {
+        if (thread.current() === id) {
+          navigate("/");
+          route();
+        }
+      },
+      onRenamed(id, name) {
+        thread.renamed(id, name);
+      },
+    });
+  }
+  history.reload();
+  route();
+  thread.focusPrompt();
+}
+
+function wire() {
+  $("sign-in-form").addEventListener("submit", signIn);
+  $("sign-out").addEventListener("click", () => {
+    // A fresh page load drops every conversation, chart and request of this session.
+    sessions.forget();
+    location.assign("/");
+  });
+  $("model").addEventListener("change", (event) => sessionStorage.setItem(MODEL_KEY, event.target.value));
+  $("new-chat").addEventListener("click", () => {
+    navigate("/");
+    if (NARROW.matches) setDrawer(false);
+    route();
+    thread.focusPrompt();
+  });
+  $("menu-toggle").addEventListener("click", () => {
+    const open = !document.body.classList.contains("history-open");
+    setDrawer(open);
+    if (open) $("new-chat").focus();
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && document.body.classList.contains("history-open") && NARROW.matches) {
+      setDrawer(false);
+      $("menu-toggle").focus();
+    }
+  });
+  window.addEventListener("popstate", () => {
+    if (thread) route();
+  });
+  setInterval(() => refreshTimes(), 60_000);
+}
+
+wire();
+const saved = sessions.load();
+if (saved) start(saved);
+else showSignIn();

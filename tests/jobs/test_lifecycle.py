@@ -1,0 +1,231 @@
+"""Cancelling in every state, renaming and deleting conversations, the event stream and
+the chart: driven step by step with a worker the test holds (no background workers)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from parley.conversations import repository as conversations
+from parley.db import Database
+from parley.jobs.worker import Claim, Workers
+from tests.factories import Org, bearer, make_member
+from tests.jobs.conftest import JOBS, submit, wait_final
+
+CONVERSATIONS = "/api/v1/ai/conversations"
+pytestmark = pytest.mark.parametrize("workers", [0])
+
+
+def hand_worker(app: FastAPI) -> Workers:
+    state = app.state
+    return Workers(state.database, state.runtimes, state.settings, count=1)
+
+
+async def claimed(app: FastAPI) -> tuple[Workers, Claim]:
+    pool = hand_worker(app)
+    claim = await pool.claim("test")
+    assert claim is not None
+    return pool, claim
+
+
+async def state_of(client: httpx.AsyncClient, token: str, job_id: str) -> dict[str, Any]:
+    body: dict[str, Any] = (await client.get(f"{JOBS}/{job_id}", headers=bearer(token))).json()
+    return body
+
+
+async def cancel(client: httpx.AsyncClient, token: str, job_id: str) -> httpx.Response:
+    return await client.post(f"{JOBS}/{job_id}/cancel", headers=bearer(token))
+
+
+async def test_cancel_in_each_state(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, org: Org, model_id: str
+) -> None:
+    token = org.owner.token
+    # QUEUED: cancelled at once.
+    queued = (await submit(client, token, model_id, "Revenue by region")).json()
+    answer = await cancel(client, token, queued["jobId"])
+    assert answer.json() == {"jobId": queued["jobId"], "state": "CANCELLED"}
+    job = await state_of(client, token, queued["jobId"])
+    assert job["cancelledBy"] == str(org.owner.id) and job["cancelledAt"]
+    # Final: unchanged, however often.
+    assert (await cancel(client, token, queued["jobId"])).json()["state"] == "CANCELLED"
+    assert await hand_worker(app).claim("test") is None
+
+    # EXECUTING: the answer says EXECUTING; the job stops when its iteration ends.
+    running = (
+        await submit(
+            client, token, model_id, "Orders by status", conversationId=queued["conversationId"]
+        )
+    ).json()
+    pool, claim = await claimed(app)
+    assert (await state_of(client, token, running["jobId"]))["state"] == "EXECUTING"
+    assert (await cancel(client, token, running["jobId"])).json()["state"] == "EXECUTING"
+    await pool.run_claim(claim)
+    job = await state_of(client, token, running["jobId"])
+    assert job["state"] == "CANCELLED" and "completedAt" not in job
+
+    # DELIVERING: too late to cancel; it completes.
+    late = (
+        await submit(
+            client, token, model_id, "Revenue by brand", conversationId=queued["conversationId"]
+        )
+    ).json()
+    pool, claim = await claimed(app)
+    assert await pool._step(claim, 1, "Reading the question") == "go"
+    body = await pool._answer(claim)
+    assert body is not None
+    assert (await state_of(client, token, late["jobId"]))["state"] == "DELIVERING"
+    assert (await cancel(client, token, late["jobId"])).json()["state"] == "DELIVERING"
+    await pool._complete(claim, body)
+    assert (await state_of(client, token, late["jobId"]))["state"] == "COMPLETE"
+
+    # Cancelled jobs leave only their prompt in the thread.
+    thread = (
+        await client.get(f"{CONVERSATIONS}/{queued['conversationId']}", headers=bearer(token))
+    ).json()
+    assert [(m["role"], m["jobId"]) for m in thread["messages"]] == [
+        ("user", None),
+        ("user", None),
+        ("user", None),
+        ("assistant", late["jobId"]),
+    ]
+
+
+async def test_who_may_cancel(
+    client: httpx.AsyncClient, database: Database, org: Org, model_id: str
+) -> None:
+    member = await make_member(database, org)
+    colleague = await make_member(database, org)
+    job = (await submit(client, member.token, model_id, "Revenue by region")).json()
+    assert (await cancel(client, colleague.token, job["jobId"])).status_code == 404
+    # The owner is an org admin: may cancel anyone's job.
+    assert (await cancel(client, org.owner.token, job["jobId"])).json()["state"] == "CANCELLED"
+    other = (await submit(client, member.token, model_id, "Orders by status")).json()
+    assert (await cancel(client, org.org_key, other["jobId"])).json()["state"] == "CANCELLED"
+    assert (await cancel(client, org.org_key, str(uuid.uuid4()))).status_code == 404
+
+
+async def test_a_lost_lease_never_writes_twice(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, org: Org, model_id: str
+) -> None:
+    token = org.owner.token
+    ids = (await submit(client, token, model_id, "Revenue by region")).json()
+    first, stale = await claimed(app)
+    # The lease runs out (the worker stalled); another worker takes the job over.
+    async with database.write() as conn:
+        from parley.jobs import repository
+
+        await repository.set_values(conn, stale.job.id, lease_expires_at=stale.job.created_at)
+    second, fresh = await claimed(app)
+    assert fresh.job.id == stale.job.id and fresh.job.attempts == 2
+    await first.run_claim(stale)  # the stalled worker wakes up: every write is refused
+    assert (await state_of(client, token, ids["jobId"]))["state"] == "EXECUTING"
+    await second.run_claim(fresh)
+    assert (await state_of(client, token, ids["jobId"]))["state"] == "COMPLETE"
+    thread = (
+        await client.get(f"{CONVERSATIONS}/{ids['conversationId']}", headers=bearer(token))
+    ).json()
+    assert [m["role"] for m in thread["messages"]] == ["user", "assistant"]
+
+
+async def test_a_job_out_of_retries_fails_clearly(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, org: Org, model_id: str
+) -> None:
+    from parley.jobs import repository
+
+    ids = (await submit(client, org.owner.token, model_id, "Revenue by region")).json()
+    for _ in range(app.state.settings.job_max_attempts):
+        _, claim = await claimed(app)
+        async with database.write() as conn:
+            await repository.set_values(conn, claim.job.id, lease_expires_at=claim.job.created_at)
+    assert await hand_worker(app).claim("test") is None
+    job = await state_of(client, org.owner.token, ids["jobId"])
+    assert job["state"] == "FAILED" and job["error"]["code"] == "WORKER_LOST"
+    assert "interrupted 3 times" in job["error"]["message"]
+
+
+async def test_rename_and_delete(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, org: Org, model_id: str
+) -> None:
+    token = org.owner.token
+    ids = (await submit(client, token, model_id, "Revenue by region")).json()
+    keep = (await submit(client, token, model_id, "Orders by status")).json()
+    path = f"{CONVERSATIONS}/{ids['conversationId']}"
+    renamed = await client.patch(path, json={"name": "  Regions  "}, headers=bearer(token))
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Regions"
+    for bad in ({"name": ""}, {"name": "x" * 501}, {"name": "ok", "extra": 1}, {}):
+        assert (await client.patch(path, json=bad, headers=bearer(token))).status_code == 400
+    member = await make_member(database, org)
+    assert (
+        await client.patch(path, json={"name": "mine"}, headers=bearer(member.token))
+    ).status_code == 404
+    assert (await client.delete(path, headers=bearer(member.token))).status_code == 404
+    # The first answer does not overwrite a name someone chose.
+    pool, claim = await claimed(app)
+    await pool.run_claim(claim)
+    assert (await client.get(path, headers=bearer(token))).json()["name"] == "Regions"
+
+    deleted = await client.delete(path, headers=bearer(token))
+    assert deleted.status_code == 204 and deleted.content == b""
+    assert (await client.get(path, headers=bearer(token))).status_code == 404
+    assert (await client.get(f"{JOBS}/{ids['jobId']}", headers=bearer(token))).status_code == 404
+    assert (await client.delete(path, headers=bearer(token))).status_code == 404
+    listed = (await client.get(CONVERSATIONS, headers=bearer(org.org_key))).json()
+    assert [c["id"] for c in listed["data"]] == [keep["conversationId"]]
+    assert listed["pageInfo"]["totalRecords"] == 1
+    async with database.read() as conn:
+        assert await conversations.total(conn, org.id, org.owner.id) == 1
+
+
+async def test_events_stream_until_final(
+    app: FastAPI, client: httpx.AsyncClient, org: Org, model_id: str
+) -> None:
+    token = org.owner.token
+    ids = (await submit(client, token, model_id, "Revenue by region")).json()
+
+    async def drive() -> None:
+        await asyncio.sleep(0.3)
+        pool, claim = await claimed(app)
+        await pool.run_claim(claim)
+
+    driver = asyncio.create_task(drive())
+    response = await client.get(f"{JOBS}/{ids['jobId']}/events", headers=bearer(token))
+    await driver
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = [block for block in response.text.split("\n\n") if block]
+    states = [json.loads(e.split("data: ", 1)[1])["state"] for e in events]
+    assert states[0] == "QUEUED" and states[-1] == "COMPLETE"
+    # A job may pass through a state between two looks of the stream, so the test checks
+    # the order of what was seen, not that every state was seen.
+    path = ["QUEUED", "EXECUTING", "DELIVERING", "COMPLETE"]
+    assert [path.index(state) for state in states] == sorted(path.index(s) for s in states)
+    assert all(e.startswith("event: state\n") for e in events)
+    missing = await client.get(f"{JOBS}/{uuid.uuid4()}/events", headers=bearer(token))
+    assert missing.status_code == 404
+
+
+async def test_chart_of_a_complete_job(
+    app: FastAPI, client: httpx.AsyncClient, org: Org, model_id: str
+) -> None:
+    token = org.owner.token
+    ids = (await submit(client, token, model_id, "Revenue by region")).json()
+    assert (
+        await client.get(f"{JOBS}/{ids['jobId']}/vis", headers=bearer(token))
+    ).status_code == 404
+    pool, claim = await claimed(app)
+    await pool.run_claim(claim)
+    chart = await client.get(f"{JOBS}/{ids['jobId']}/vis", headers=bearer(token))
+    assert chart.status_code == 200 and chart.headers["content-type"] == "image/png"
+    assert chart.content.startswith(b"\x89PNG")
+    single = (await submit(client, token, model_id, "How many orders were placed in 2025?")).json()
+    pool, claim = await claimed(app)
+    await pool.run_claim(claim)
+    assert (await wait_final(client, token, single["jobId"]))["state"] == "COMPLETE"
+    flat = await client.get(f"{JOBS}/{single['jobId']}/vis", headers=bearer(token))
+    assert flat.status_code == 422 and set(flat.json()) == {"error"}
