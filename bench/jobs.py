@@ -1,6 +1,6 @@
 """Submit → COMPLETE latency and throughput of AI jobs with the built-in planner.
 
-    .venv/bin/python bench/jobs.py [--latency-jobs 50] [--burst 200]
+    .venv/bin/python -m bench.jobs [--latency-jobs 50] [--burst 200]
 
 For SQLite and PostgreSQL (a throwaway cluster), with 1 and 4 in-process workers, on the
 demo warehouse (as of 2026-11-26, seed 42): latency of one job at a time on an idle
