@@ -1,6 +1,6 @@
 """Time planner + compiler + executor for every eval question (the generate-query path).
 
-    .venv/bin/python bench/generate_query.py [--warehouse PATH] [--repeat N]
+    .venv/bin/python -m bench.generate_query [--warehouse PATH] [--repeat N]
 
 Builds the default demo warehouse (as of 2026-11-26, seed 42) unless one is given, builds
 the value index once (as a server does at start-up), then times each question of
