@@ -6,11 +6,16 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from parley.accounts import service
 from parley.conversations import repository as conversations
 from parley.db import Database
+from parley.demo.model import MODEL_PATH
+from parley.models import service as models
 from parley.tables import conversations as conversations_table
 
 
@@ -44,6 +49,21 @@ async def make_member(database: Database, org: Org, role: str = "MEMBER") -> Mem
         member = await service.add_member(conn, org.id, f"m{uuid.uuid4().hex[:12]}@x.io", role)
         pat = await service.create_key(conn, org.id, member.id)
     return Member(member.id, pat.token)
+
+
+async def register_demo_model(
+    database: Database, org: Org, warehouse: Path, name: str = "Demo"
+) -> str:
+    """The demo semantic model, registered for ``org`` over a demo warehouse file."""
+    async with database.write() as conn:
+        model = await models.register(
+            conn,
+            org.id,
+            name=name,
+            connection_url=f"duckdb:///{warehouse}",
+            definition=yaml.safe_load(MODEL_PATH.read_text()),
+        )
+    return str(model.id)
 
 
 BASE_TIME = datetime(2026, 5, 15, 14, 32, 10, 123456, tzinfo=UTC)

@@ -17,6 +17,7 @@ from parley.errors import BadRequest
 from parley.models import service as models
 from tests.demo.warehouses import AS_OF, SMALL, small_warehouse_path
 from tests.factories import Org, bearer, make_member, make_org
+from tests.factories import register_demo_model as register
 
 GENERATE = "/api/v1/ai/generate-query"
 PICK = "/api/v1/ai/pick-topic"
@@ -30,18 +31,6 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 async def org(database: Database) -> Org:
     return await make_org(database)
-
-
-async def register(database: Database, org: Org, warehouse: Path, name: str = "Demo") -> str:
-    async with database.write() as conn:
-        model = await models.register(
-            conn,
-            org.id,
-            name=name,
-            connection_url=f"duckdb:///{warehouse}",
-            definition=yaml.safe_load(MODEL_PATH.read_text()),
-        )
-    return str(model.id)
 
 
 async def test_generate_query_plans_and_runs(

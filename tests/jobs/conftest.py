@@ -6,14 +6,11 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from parley.config import Settings
 from parley.db import Database
-from parley.demo.model import MODEL_PATH
-from parley.models import service as models
 from tests.demo.warehouses import NOW, small_warehouse_path
-from tests.factories import Org, bearer, make_org
+from tests.factories import Org, bearer, make_org, register_demo_model
 
 JOBS = "/api/v1/ai/jobs"
 FINAL = {"COMPLETE", "FAILED", "CANCELLED"}
@@ -50,21 +47,9 @@ async def org(database: Database) -> Org:
     return await make_org(database)
 
 
-async def register(database: Database, org: Org, warehouse: Path) -> str:
-    async with database.write() as conn:
-        model = await models.register(
-            conn,
-            org.id,
-            name="Demo",
-            connection_url=f"duckdb:///{warehouse}",
-            definition=yaml.safe_load(MODEL_PATH.read_text()),
-        )
-    return str(model.id)
-
-
 @pytest.fixture
 async def model_id(database: Database, org: Org, warehouse: Path) -> str:
-    return await register(database, org, warehouse)
+    return await register_demo_model(database, org, warehouse)
 
 
 async def submit(
