@@ -22,7 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from parley import firstrun, logs, migrate
 from parley.accounts import repository as accounts
 from parley.accounts import service as account_service
-from parley.assistant.evaluation import run_eval
+from parley.assistant.evaluation import EvalReport, run_eval, run_remote_eval
 from parley.assistant.semantic_model import ModelError, load_model
 from parley.config import Settings
 from parley.conversations import synthetic
@@ -486,7 +486,18 @@ def eval_command(
     ),
     warehouse: Annotated[
         Path | None,
-        typer.Option(help="Demo warehouse to answer from (default: the one in PARLEY_HOME)."),
+        typer.Option(
+            help="Demo warehouse for the expected answers, and in process for the answers "
+            "too (default: the one in PARLEY_HOME)."
+        ),
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(help="Ask a running Parley instead, through AI jobs (set PARLEY_NOW alike)."),
+    ] = None,
+    token: Annotated[str | None, typer.Option(help="Token for --url.")] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Model ID for --url (default: the first one listed).")
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -496,7 +507,13 @@ def eval_command(
     if not path.exists():
         _fail(as_json, f"no warehouse at {path}; build one with `parley demo-data`", 400)
     now = settings.now or clock.utcnow()
-    report = run_eval(file, path, load_demo_model(), now)
+    if url is None:
+        report = run_eval(file, path, load_demo_model(), now)
+    else:
+        secret = token or _ask_defaults(settings).get("personalToken")
+        if not secret:
+            _fail(as_json, "--url needs --token", 401)
+        report = _remote_eval(file, path, now, url, secret, model, as_json)
     if as_json:
         sys.stdout.write(json.dumps(report.to_json(), default=str) + "\n")
     else:
@@ -510,6 +527,30 @@ def eval_command(
         )
     if report.passed < report.total:
         raise typer.Exit(1)
+
+
+def _remote_eval(
+    file: Path, path: Path, now: datetime, url: str, token: str, model: str | None, as_json: bool
+) -> EvalReport:
+    from parley.jobs import asking
+
+    def ask_turn(
+        prompt: str, conversation: str | None
+    ) -> tuple[str | None, dict[str, Any] | None, str]:
+        outcome = asking.ask(
+            url.rstrip("/"), token, prompt, conversation_id=conversation, model_id=model
+        )
+        job = outcome["job"]
+        return (
+            job["conversationId"],
+            outcome["result"],
+            (job.get("error") or {}).get("message", job["state"]),
+        )
+
+    try:
+        return run_remote_eval(file, path, now, ask_turn)
+    except asking.AskError as error:
+        _fail(as_json, error.detail, error.status)
 
 
 @app.command("seed-conversations")

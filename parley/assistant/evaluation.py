@@ -14,6 +14,8 @@ judged alone, but the planner sees its own previous answer, as it would in a thr
 
 from __future__ import annotations
 
+import csv
+import io
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -258,3 +260,79 @@ def _sample(want: list[Row], got: list[Row]) -> str:
     if extra:
         lines.append("  unexpected: " + "; ".join(map(str, extra)))
     return ("\n" + "\n".join(lines)) if lines else ""
+
+
+AskTurn = Callable[[str, str | None], tuple[str | None, dict[str, Any] | None, str]]
+
+
+def csv_rows(text: str) -> list[Row]:
+    """The data rows of a result's CSV (header dropped), numbers read back as numbers."""
+    rows = list(csv.reader(io.StringIO(text)))[1:]
+    return [tuple(_cell(value) for value in row) for row in rows]
+
+
+def _cell(value: str) -> Any:
+    if value == "":
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
+def run_remote_eval(
+    questions_file: Path,
+    warehouse_path: Path,
+    now: datetime,
+    ask_turn: AskTurn,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> EvalReport:
+    """Judge a running server's answers: every question is asked through ``ask_turn``
+    (a job in the conversation of the previous turn) and the rows of its result's CSV are
+    compared with the expected SQL run on the local copy of the warehouse.
+
+    ``ask_turn(prompt, conversation_id)`` returns (conversation id, the job's result or
+    None, the error message when there is no result)."""
+    groups = load_questions(questions_file)
+    warehouse = DuckDBWarehouse(warehouse_path)
+    report = EvalReport()
+    total = sum(len(g) for g in groups)
+    try:
+        for group in groups:
+            conversation: str | None = None
+            for question in group:
+                started = time.perf_counter()
+                expected = warehouse.raw(question.sql.replace("{now}", now_literal(now)))
+                conversation, result, error = ask_turn(question.prompt, conversation)
+                report.results.append(
+                    _judge_remote(question, expected, result, error, time.perf_counter() - started)
+                )
+                if progress is not None:
+                    progress(len(report.results), total)
+    finally:
+        warehouse.close()
+    return report
+
+
+def _judge_remote(
+    question: Question,
+    expected: Sequence[Row],
+    result: dict[str, Any] | None,
+    error: str,
+    seconds: float,
+) -> QuestionResult:
+    if result is None:
+        return QuestionResult(question, False, f"no answer: {error}", seconds=seconds)
+    action = next((a for a in result.get("actions", []) if a.get("type") == "generate_query"), None)
+    outcome = (action or {}).get("result") or {}
+    if outcome.get("csvResult") is None:
+        return QuestionResult(
+            question, False, "the answer carries no query result", seconds=seconds
+        )
+    if outcome.get("csvResultWasTruncated"):
+        return QuestionResult(question, False, "the result was truncated", seconds=seconds)
+    difference = judge(expected, csv_rows(outcome["csvResult"]))
+    return QuestionResult(
+        question, difference is None, difference or "", query=outcome.get("query"), seconds=seconds
+    )

@@ -169,3 +169,25 @@ def test_demo_data_models_and_eval_from_the_command_line(tmp_path: Path) -> None
     )
     assert refused.returncode == 1
     assert "broken.yaml:" in refused.stderr and "summ" in refused.stderr
+
+
+def test_eval_against_a_running_server(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parents[2]
+    env = environment(
+        tmp_path / "home",
+        None,
+        PARLEY_NOW="2026-11-26T12:00:00Z",
+        PARLEY_DEMO_AS_OF="2026-11-26",
+    )
+    with running_server(env) as server:
+        report = cli_json(
+            env,
+            "eval",
+            "--file",
+            str(repo / "eval" / "examples.yaml"),
+            "--url",
+            server.url,
+            "--token",
+            server.credentials()["personalToken"],
+        )
+    assert (report["passed"], report["total"]) == (15, 15), report
