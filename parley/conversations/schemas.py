@@ -38,7 +38,6 @@ class Message(BaseModel):
 class ConversationDetail(BaseModel):
     id: str
     name: str | None
-    lastUserPrompt: str | None = Field(description="Beyond Omni.")
     createdAt: str
     updatedAt: str
     messages: list[Message] = Field(description="Oldest first.")

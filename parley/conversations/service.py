@@ -107,10 +107,6 @@ async def list_conversations(
     return ConversationPage(rows, next_cursor, page_size, total)
 
 
-def _visible_to(caller: Principal, user_id: uuid.UUID | None) -> uuid.UUID | None:
-    return caller.member_filter(user_id)
-
-
 async def get_conversation(
     conn: AsyncConnection,
     caller: Principal,
@@ -121,7 +117,7 @@ async def get_conversation(
 ) -> dict[str, Any]:
     """SPEC §4.2: the thread with its messages, oldest first."""
     found = await repository.get(
-        conn, caller.organization_id, _visible_to(caller, user_id), conversation_id
+        conn, caller.organization_id, caller.member_filter(user_id), conversation_id
     )
     if found is None:
         raise NotFound(f"No conversation {conversation_id}")
@@ -129,7 +125,6 @@ async def get_conversation(
     return {
         "id": str(found.id),
         "name": found.name,
-        "lastUserPrompt": found.last_user_prompt,
         "createdAt": to_wire(found.created_at),
         "updatedAt": to_wire(found.updated_at),
         "messages": [
@@ -160,7 +155,7 @@ async def rename(
     name = name.strip()
     if not 1 <= len(name) <= MAX_NAME:
         raise BadRequest(f"name must be 1 to {MAX_NAME} characters")
-    scope = _visible_to(caller, user_id)
+    scope = caller.member_filter(user_id)
     found = await repository.get(conn, caller.organization_id, scope, conversation_id)
     if found is None:
         raise NotFound(f"No conversation {conversation_id}")
@@ -182,7 +177,7 @@ async def delete(
     user_id: uuid.UUID | None = None,
 ) -> None:
     """Delete a thread with its messages, jobs, results and pending webhooks."""
-    scope = _visible_to(caller, user_id)
+    scope = caller.member_filter(user_id)
     found = await repository.get(
         conn, caller.organization_id, scope, conversation_id, for_update=True
     )

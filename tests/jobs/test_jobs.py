@@ -52,6 +52,7 @@ async def test_a_job_answers_and_makes_its_conversation(
     thread = (
         await client.get(f"{CONVERSATIONS}/{ids['conversationId']}", headers=bearer(token))
     ).json()
+    assert set(thread) == {"id", "name", "createdAt", "updatedAt", "messages"}  # SPEC §4.2
     assert thread["name"] == "Revenue by region"
     assert thread["updatedAt"] == job["completedAt"]
     assert [(m["role"], m["jobId"]) for m in thread["messages"]] == [
