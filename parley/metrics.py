@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
 
@@ -22,3 +24,16 @@ class Metrics:
             ["method", "route", "status"],
             registry=self.registry,
         )
+        # labels() looks the child up under a lock on every call; the set of (method,
+        # route, status) is small, so the children are kept at hand.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            labels = (method, route, str(status))
+            children = (self.request_seconds.labels(*labels), self.requests.labels(*labels))
+            self._children[key] = children
+        children[0].observe(seconds)
+        children[1].inc()

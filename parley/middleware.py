@@ -57,9 +57,7 @@ class RequestContext:
         finally:
             elapsed = time.perf_counter() - started
             route = _route_of(scope)
-            labels = (scope["method"], route, str(status))
-            self.metrics.request_seconds.labels(*labels).observe(elapsed)
-            self.metrics.requests.labels(*labels).inc()
+            self.metrics.observe(scope["method"], route, status, elapsed)
             if self.log_requests:
                 # The path only, never the query string: it is the client's and may
                 # carry anything.
