@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -73,11 +72,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 changes=app.state.job_changes,
             )
             workers = asyncio.create_task(pool.run(), name="parley-workers")
-        # Everything built so far (modules, routes, prebuilt statements) lives as long as
-        # the process: moving it out of the collector's sight keeps full collections,
-        # which otherwise walk all of it, from showing up as latency spikes.
-        gc.collect()
-        gc.freeze()
         try:
             yield
         finally:

@@ -106,6 +106,32 @@ def _claimed_state() -> Any:
     return case((_j.state == "DELIVERING", "DELIVERING"), else_="EXECUTING")
 
 
+async def work_waiting(conn: AsyncConnection, *, now: datetime) -> bool:
+    """Whether any job is queued or has a lease that ran out: a cheap read that lets an
+    idle worker skip the write transaction of a claim (on SQLite, the database's one
+    write lock) when there is nothing to take."""
+    query = (
+        select(_j.id)
+        .where(or_(_j.state == "QUEUED", and_(_j.state.in_(RUNNING), _j.lease_expires_at < now)))
+        .limit(1)
+    )
+    return (await conn.execute(query)).first() is not None
+
+
+async def deliveries_due(conn: AsyncConnection, *, now: datetime) -> bool:
+    """Whether any webhook delivery is due, read before claiming one (see work_waiting)."""
+    query = (
+        select(_w.id)
+        .where(
+            _w.status == "pending",
+            _w.next_attempt_at <= now,
+            or_(_w.lease_expires_at.is_(None), _w.lease_expires_at < now),
+        )
+        .limit(1)
+    )
+    return (await conn.execute(query)).first() is not None
+
+
 async def exhausted(
     conn: AsyncConnection, *, now: datetime, max_attempts: int, limit: int = 10
 ) -> list[Any]:

@@ -74,6 +74,9 @@ class Sender:
     async def send_one(self, http: httpx.AsyncClient) -> bool:
         """Try the oldest due delivery; False when none was due."""
         now = clock.utcnow()
+        async with self.database.read() as conn:
+            if not await repository.deliveries_due(conn, now=now):
+                return False
         async with self.database.write() as conn:
             claimed = await repository.claim_delivery(
                 conn,

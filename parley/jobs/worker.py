@@ -110,6 +110,9 @@ class Workers:
 
     async def claim(self, name: str) -> Claim | None:
         now = clock.utcnow()
+        async with self.database.read() as conn:
+            if not await repository.work_waiting(conn, now=now):
+                return None
         lease = f"{name}:{uuid.uuid4().hex[:12]}"
         async with self.database.write() as conn:
             for job in await repository.exhausted(
