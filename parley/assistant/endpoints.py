@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
+
 import anyio
 from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from parley.assistant import service
+from parley.assistant.runtime import ModelRuntime
 from parley.assistant.schemas import (
     GenerateQueryRequest,
     GenerateQueryResponse,
@@ -15,6 +19,7 @@ from parley.assistant.schemas import (
 )
 from parley.auth.actors import acting_member, require_ai
 from parley.auth.dependencies import Caller
+from parley.auth.principal import Principal
 from parley.db import ReadConn
 from parley.errors import NotFound, responses
 from parley.kit import clock
@@ -22,6 +27,20 @@ from parley.kit.responses import JsonResponse
 from parley.models.service import runtime_for
 
 router = APIRouter(prefix="/api/v1/ai", tags=["AI query helpers"])
+
+
+async def _runtime(
+    request: Request,
+    caller: Principal,
+    conn: AsyncConnection,
+    model_id: uuid.UUID,
+    user_id: uuid.UUID | None,
+) -> ModelRuntime:
+    """What both helpers check first: AI is on, ``userId`` is allowed and a member, and
+    the model is the organization's; then the model's runtime."""
+    require_ai(caller)
+    await acting_member(conn, caller, user_id)
+    return await runtime_for(conn, request.app.state.runtimes, caller.organization_id, model_id)
 
 
 @router.post(
@@ -33,11 +52,7 @@ router = APIRouter(prefix="/api/v1/ai", tags=["AI query helpers"])
 async def generate_query(
     request: Request, body: GenerateQueryRequest, caller: Caller, conn: ReadConn
 ) -> Response:
-    require_ai(caller)
-    await acting_member(conn, caller, body.userId)
-    runtime = await runtime_for(
-        conn, request.app.state.runtimes, caller.organization_id, body.modelId
-    )
+    runtime = await _runtime(request, caller, conn, body.modelId, body.userId)
     topic = body.currentTopicName
     if topic is not None and topic not in runtime.model.topics:
         raise NotFound(f"No topic {topic!r} in this model")
@@ -73,11 +88,7 @@ async def generate_query(
 async def pick_topic(
     request: Request, body: PickTopicRequest, caller: Caller, conn: ReadConn
 ) -> Response:
-    require_ai(caller)
-    await acting_member(conn, caller, body.userId)
-    runtime = await runtime_for(
-        conn, request.app.state.runtimes, caller.organization_id, body.modelId
-    )
+    runtime = await _runtime(request, caller, conn, body.modelId, body.userId)
     candidates = body.potentialTopicNames or None
     if candidates:
         unknown = [name for name in candidates if name not in runtime.model.topics]
