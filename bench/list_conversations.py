@@ -35,7 +35,6 @@ from typing import Any
 
 import asyncpg
 import httpx
-from sqlalchemy.sql import Select
 
 from parley import migrate
 from parley.accounts import service as accounts
@@ -157,19 +156,6 @@ def cursor_after(base: str, token: str, rows: int) -> tuple[str, datetime, uuid.
     return cursor, updated, uuid.UUID(last["id"])
 
 
-def _raw(
-    statement: Select[Any], params: dict[str, Any], database: Database
-) -> tuple[str, list[Any]]:
-    """The exact SQL and driver-level parameters SQLAlchemy sends for ``statement``."""
-    compiled = statement.compile(dialect=database.engine.dialect)
-    values = compiled.construct_params(params)
-    processors: dict[str, Any] = dict(compiled._bind_processors)
-    names = compiled.positiontup or []
-    return str(compiled), [
-        processors[n](values[n]) if n in processors else values[n] for n in names
-    ]
-
-
 def direct_sqlite(path: str, sql: str, values: list[Any], n: int) -> Figures:
     conn = sqlite3.connect(path)
     samples = []
@@ -276,11 +262,9 @@ def _measure(
             f"{endpoint}?cursor={cursor}", token, connections=1, threads=1, seconds=seconds
         )
         for label, after in (("page 1", None), ("after 10k", (updated, last_id))):
-            statement, params = repository.page_statement(
-                fixture.org_id, member, after=after, limit=51
-            )
-            sql, values = _raw(statement, params, database)
-            figures[f"{scope} {label} direct SQL"] = run_direct(sql, values)
+            query, params = repository.page_statement(fixture.org_id, member, after=after, limit=51)
+            plan = query.plan(database.engine.dialect)
+            figures[f"{scope} {label} direct SQL"] = run_direct(plan.sql, plan.arguments(params))
     figures["personal page 1 @8 connections"] = wrk(
         endpoint, fixture.pat, connections=8, threads=2, seconds=seconds
     )

@@ -1,4 +1,9 @@
-"""``Caller``: the endpoint vocabulary for "the authenticated principal of this request"."""
+"""Who is calling: the bearer token checked against its stored key.
+
+``Caller`` is the endpoint vocabulary for "the authenticated principal of this
+request". The conversation list, which every client polls, calls ``identify`` itself
+instead, to stay clear of the dependency machinery on its hot path.
+"""
 
 from __future__ import annotations
 
@@ -14,30 +19,37 @@ from parley.auth.ratelimit import RateLimiter
 from parley.db import ReadConn, get_database
 from parley.errors import TooManyRequests, Unauthorized
 from parley.kit import clock, tokens
+from parley.kit.direct_sql import Reader
 
 # last_used_at is bookkeeping, not security: writing it on every request would turn
 # each read into a write, so it is refreshed at most once a minute per key.
 _TOUCH_EVERY = timedelta(minutes=1)
 
-_bearer = HTTPBearer(
+bearer_scheme = HTTPBearer(
     auto_error=False,
     description="An organization API key or a personal access token: `Bearer parley_...`.",
 )
+# For routes that declare their security in OpenAPI by hand (see ``identify``).
+BEARER_SECURITY: list[dict[str, list[str]]] = [{"HTTPBearer": []}]
 
 
-async def authenticate(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    conn: ReadConn,
-) -> Principal:
-    """The principal behind the bearer token, read through the request's own read
-    transaction (which the endpoint reuses, so a request opens one, not two)."""
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise Unauthorized()
-    parsed = tokens.parse(credentials.credentials.strip())
+def bearer_token(authorization: str | None) -> str | None:
+    """The credentials of an ``Authorization: Bearer ...`` header value, else None."""
+    if not authorization:
+        return None
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not credentials:
+        return None
+    return credentials
+
+
+async def identify(request: Request, reader: Reader, token: str | None) -> Principal:
+    """The principal behind ``token``, read through ``reader`` (the request's own read,
+    so a request reads the database once), with the key's rate limit applied."""
+    parsed = tokens.parse(token.strip()) if token else None
     if parsed is None:
         raise Unauthorized()
-    row = await repository.find_key(conn, parsed.prefix)
+    row = await repository.find_key(reader, parsed.prefix)
     now = clock.utcnow()
     if (
         row is None
@@ -70,6 +82,15 @@ async def authenticate(
                 headers={**verdict.headers(), "Retry-After": str(verdict.reset_seconds)},
             )
     return principal
+
+
+async def authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    conn: ReadConn,
+) -> Principal:
+    reader = await get_database(request).reader_for(conn)
+    return await identify(request, reader, credentials.credentials if credentials else None)
 
 
 Caller = Annotated[Principal, Depends(authenticate)]

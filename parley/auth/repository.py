@@ -4,14 +4,33 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.kit.direct_sql import DirectQuery, Reader
 from parley.tables import api_keys, memberships, organizations
 
-_lookup = (
+
+class KeyRecord(NamedTuple):
+    id: uuid.UUID
+    kind: str
+    secret_hash: str
+    organization_id: uuid.UUID
+    membership_id: uuid.UUID | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+    role: str | None
+    owner_membership_id: uuid.UUID | None
+    rate_limit_per_minute: int | None
+    ai_enabled: bool
+
+
+# Every request runs this, so it is built and compiled once (kit/direct_sql.py). Its
+# columns are KeyRecord's fields, in order.
+_LOOKUP = DirectQuery(
     select(
         api_keys.c.id,
         api_keys.c.kind,
@@ -28,14 +47,13 @@ _lookup = (
     )
     .join(organizations, organizations.c.id == api_keys.c.organization_id)
     .outerjoin(memberships, memberships.c.id == api_keys.c.membership_id)
-    # Built once with a placeholder: every request runs this, and building the
-    # statement cost more than running it.
     .where(api_keys.c.prefix == bindparam("prefix"))
 )
 
 
-async def find_key(conn: AsyncConnection, prefix: str) -> Any | None:
-    return (await conn.execute(_lookup, {"prefix": prefix})).first()
+async def find_key(reader: Reader, prefix: str) -> KeyRecord | None:
+    rows = await reader.rows(_LOOKUP, {"prefix": prefix})
+    return KeyRecord(*_LOOKUP.typed(reader.dialect, rows[0])) if rows else None
 
 
 async def touch_key(conn: AsyncConnection, key_id: uuid.UUID, now: datetime) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from parley.auth.dependencies import Caller
+from parley.auth.dependencies import BEARER_SECURITY, Caller, bearer_token, identify
 from parley.conversations import service
 from parley.conversations.schemas import (
     ConversationDetail,
@@ -16,7 +16,7 @@ from parley.conversations.schemas import (
     ConversationSummary,
     RenameRequest,
 )
-from parley.db import DatabaseDep, ReadConn, WriteConn
+from parley.db import Database, ReadConn, WriteConn
 from parley.errors import responses
 from parley.kit.responses import JsonResponse
 
@@ -34,12 +34,12 @@ router = APIRouter(prefix="/api/v1/ai", tags=["AI conversations"])
         "own conversations; an organization API key sees every member's, or one member's "
         "with `userId`."
     ),
+    # Authenticated by ``identify`` in the body rather than the ``Caller`` dependency:
+    # this is the route clients poll (docs/decisions/0008-direct-reads.md).
+    openapi_extra={"security": BEARER_SECURITY},
 )
 async def list_conversations(
     request: Request,
-    caller: Caller,
-    conn: ReadConn,
-    database: DatabaseDep,
     page_size: Annotated[
         int,
         Query(alias="pageSize", ge=1, le=service.MAX_PAGE_SIZE, description="1 to 100."),
@@ -64,23 +64,19 @@ async def list_conversations(
         ),
     ] = None,
 ) -> Response:
-    codec = request.app.state.cursor_codec
-    if q and q.strip():
-        # A text search may read many rows: it gets a connection that cannot stall the
-        # event loop (see Database.read).
-        async with database.read(scan=True) as scan:
-            page = await service.list_conversations(
-                scan,
-                caller,
-                codec,
-                page_size=page_size,
-                cursor=cursor,
-                user_id=user_id,
-                search=q,
-            )
-    else:
+    database: Database = request.app.state.database
+    search = q.strip() if q else None
+    # A text search may read many rows: on SQLite it runs off the event loop.
+    async with database.direct(scan=bool(search)) as reader:
+        caller = await identify(request, reader, bearer_token(request.headers.get("authorization")))
         page = await service.list_conversations(
-            conn, caller, codec, page_size=page_size, cursor=cursor, user_id=user_id
+            reader,
+            caller,
+            request.app.state.cursor_codec,
+            page_size=page_size,
+            cursor=cursor,
+            user_id=user_id,
+            search=search,
         )
     return JsonResponse(page.to_wire())
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Select,
+    String,
     and_,
     bindparam,
     exists,
@@ -17,26 +18,30 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
-    type_coerce,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from parley.kit.identifiers import WireUuid
-from parley.kit.timestamps import WireTimestamp
+from parley.kit.direct_sql import DirectQuery, Reader, Row
+from parley.kit.wire_sql import wire_timestamp, wire_uuid
 from parley.tables import ORG_SCOPE, conversation_counts, conversations, messages
 
 _c = conversations.c
-# Ids and timestamps come back as wire-ready text: the list formats nothing else, and
-# building UUID and datetime objects per row was most of its cost.
+# A list row: the response's five fields already in wire form, then the sort key as
+# stored, which only the last row of a page needs (for the next cursor).
 _SUMMARY = (
-    type_coerce(_c.id, WireUuid()).label("id"),
+    wire_uuid(_c.id),
     _c.name,
     _c.last_user_prompt,
-    type_coerce(_c.updated_at, WireTimestamp()).label("updated_at"),
-    type_coerce(_c.created_at, WireTimestamp()).label("created_at"),
+    wire_timestamp(_c.updated_at),
+    wire_timestamp(_c.created_at),
+    _c.updated_at,
+    _c.id,
 )
+WIRE_COLUMNS = 5
+_POSITION = DirectQuery(select(_c.updated_at, _c.id))
+_TOTAL_COLUMN = len(_SUMMARY)
 
 
 def _scoped(org_id: uuid.UUID, member_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
@@ -46,8 +51,9 @@ def _scoped(org_id: uuid.UUID, member_id: uuid.UUID | None) -> list[ColumnElemen
     return where
 
 
-def _search(text: str) -> ColumnElement[bool]:
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def _matches(pattern: ColumnElement[str]) -> ColumnElement[bool]:
+    """Name, latest prompt or any earlier prompt contains ``pattern`` (an ILIKE pattern
+    escaped with a backslash)."""
     in_prompts = exists(
         select(messages.c.id).where(
             messages.c.conversation_id == _c.id,
@@ -62,64 +68,39 @@ def _search(text: str) -> ColumnElement[bool]:
     )
 
 
+def _like_pattern(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def _counter_scope(member_id: uuid.UUID | None) -> str:
     return ORG_SCOPE if member_id is None else member_id.hex
 
 
-def page_query(
-    org_id: uuid.UUID,
-    member_id: uuid.UUID | None,
-    *,
-    after: tuple[datetime, uuid.UUID] | None,
-    limit: int,
-    search: str | None = None,
-) -> Select[Any]:
-    """Up to ``limit`` conversations newest activity first, strictly after ``after``.
-
-    A seek on (updated_at, id) — both list indexes end in those columns — so page
-    10,000 costs what page 1 costs.
-    """
-    query: Select[Any] = select(*_SUMMARY).where(*_scoped(org_id, member_id))
+def _scope_filter(query: Select[Any], *, by_member: bool, search: bool) -> Select[Any]:
+    query = query.where(_c.organization_id == bindparam("org_id"))
+    if by_member:
+        query = query.where(_c.membership_id == bindparam("member_id"))
     if search:
-        query = query.where(_search(search))
-    if after is not None:
-        query = query.where(tuple_(_c.updated_at, _c.id) < tuple_(*after))
-    return query.order_by(_c.updated_at.desc(), _c.id.desc()).limit(limit)
+        query = query.where(_matches(bindparam("pattern", type_=String())))
+    return query
 
 
-async def page(
-    conn: AsyncConnection,
-    org_id: uuid.UUID,
-    member_id: uuid.UUID | None,
-    *,
-    after: tuple[datetime, uuid.UUID] | None,
-    limit: int,
-    search: str | None = None,
-) -> list[Any]:
-    query = page_query(org_id, member_id, after=after, limit=limit, search=search)
-    return list((await conn.execute(query)).all())
+def _prebuilt_page(*, by_member: bool, seek: bool, search: bool) -> DirectQuery:
+    """The list's statement for one of its shapes, with placeholders for values.
 
-
-def _prebuilt_page(*, by_member: bool, seek: bool) -> Select[Any]:
-    """The list's statement for one of its four shapes, with placeholders for values.
-
-    Built once at import: the list runs on every request, and building a statement
-    cost more than executing it. The scope's counter rides along as an uncorrelated
-    scalar subquery (evaluated once), so a page and its total are one round trip.
+    Built and compiled once: the list runs on every request. A seek on
+    (updated_at, id), which both list indexes end in, so page 10,000 costs what page 1
+    costs. Without a search the scope's counter rides along as an uncorrelated scalar
+    subquery (evaluated once), so a page and its total are one round trip.
     """
-    counter = (
-        select(conversation_counts.c.n)
-        .where(
+    columns: list[Any] = list(_SUMMARY)
+    if not search:
+        counter = select(conversation_counts.c.n).where(
             conversation_counts.c.organization_id == bindparam("org_id"),
             conversation_counts.c.scope == bindparam("scope"),
         )
-        .scalar_subquery()
-    )
-    query = select(*_SUMMARY, counter.label("total")).where(
-        _c.organization_id == bindparam("org_id")
-    )
-    if by_member:
-        query = query.where(_c.membership_id == bindparam("member_id"))
+        columns.append(counter.scalar_subquery().label("total"))
+    query = _scope_filter(select(*columns), by_member=by_member, search=search)
     if seek:
         query = query.where(
             tuple_(_c.updated_at, _c.id)
@@ -128,14 +109,30 @@ def _prebuilt_page(*, by_member: bool, seek: bool) -> Select[Any]:
                 bindparam("after_id", type_=_c.id.type),
             )
         )
-    return query.order_by(_c.updated_at.desc(), _c.id.desc()).limit(bindparam("limit"))
+    query = query.order_by(_c.updated_at.desc(), _c.id.desc()).limit(bindparam("limit"))
+    return DirectQuery(query)
 
 
 _PAGES = {
-    (by_member, seek): _prebuilt_page(by_member=by_member, seek=seek)
+    (by_member, seek, search): _prebuilt_page(by_member=by_member, seek=seek, search=search)
     for by_member in (False, True)
     for seek in (False, True)
+    for search in (False, True)
 }
+_MATCHING = {
+    by_member: DirectQuery(
+        _scope_filter(
+            select(func.count()).select_from(conversations), by_member=by_member, search=True
+        )
+    )
+    for by_member in (False, True)
+}
+_TOTAL = DirectQuery(
+    select(conversation_counts.c.n).where(
+        conversation_counts.c.organization_id == bindparam("org_id"),
+        conversation_counts.c.scope == bindparam("scope"),
+    )
+)
 
 
 def page_statement(
@@ -144,55 +141,50 @@ def page_statement(
     *,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
-) -> tuple[Select[Any], dict[str, Any]]:
-    """The list's prebuilt statement for this scope and position, and its values."""
+    search: str | None = None,
+) -> tuple[DirectQuery, dict[str, Any]]:
+    """The list's prebuilt statement for this scope, position and search, and its values."""
     params: dict[str, Any] = {"org_id": org_id, "scope": _counter_scope(member_id), "limit": limit}
     if member_id is not None:
         params["member_id"] = member_id
     if after is not None:
         params["after_updated_at"], params["after_id"] = after
-    return _PAGES[(member_id is not None, after is not None)], params
+    if search:
+        params["pattern"] = _like_pattern(search)
+    return _PAGES[(member_id is not None, after is not None, bool(search))], params
 
 
-async def page_with_total(
-    conn: AsyncConnection,
+async def page(
+    reader: Reader,
     org_id: uuid.UUID,
     member_id: uuid.UUID | None,
     *,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
-) -> tuple[list[Any], int]:
-    """A page (as ``page`` returns it) and the scope's total, read together."""
-    statement, params = page_statement(org_id, member_id, after=after, limit=limit)
-    rows = list((await conn.execute(statement, params)).all())
-    if not rows:
-        return rows, await total(conn, org_id, member_id)
-    return rows, int(rows[0].total or 0)
+    search: str | None = None,
+) -> tuple[list[Row], int]:
+    """Up to ``limit`` conversations newest activity first, strictly after ``after``
+    (rows as ``_SUMMARY`` lists them), and how many the scope holds in all."""
+    query, params = page_statement(org_id, member_id, after=after, limit=limit, search=search)
+    rows = await reader.rows(query, params)
+    if search:
+        counted = await reader.rows(_MATCHING[member_id is not None], params)
+        return rows, int(counted[0][0])
+    if rows:
+        return rows, int(rows[0][_TOTAL_COLUMN] or 0)
+    return rows, await total(reader, org_id, member_id)
 
 
-async def total(conn: AsyncConnection, org_id: uuid.UUID, member_id: uuid.UUID | None) -> int:
+def position(reader: Reader, row: Row) -> tuple[datetime, uuid.UUID]:
+    """The sort key of a list row, for a cursor."""
+    updated_at, conversation_id = _POSITION.typed(reader.dialect, row[WIRE_COLUMNS:_TOTAL_COLUMN])
+    return updated_at, conversation_id
+
+
+async def total(reader: Reader, org_id: uuid.UUID, member_id: uuid.UUID | None) -> int:
     """Conversations in the scope, read from a maintained counter instead of counted."""
-    n = (
-        await conn.execute(
-            select(conversation_counts.c.n).where(
-                conversation_counts.c.organization_id == org_id,
-                conversation_counts.c.scope == _counter_scope(member_id),
-            )
-        )
-    ).scalar()
-    return int(n or 0)
-
-
-async def count_matching(
-    conn: AsyncConnection, org_id: uuid.UUID, member_id: uuid.UUID | None, search: str
-) -> int:
-    """A search has no counter to read: its total is counted."""
-    query = (
-        select(func.count())
-        .select_from(conversations)
-        .where(*_scoped(org_id, member_id), _search(search))
-    )
-    return int((await conn.execute(query)).scalar_one())
+    rows = await reader.rows(_TOTAL, {"org_id": org_id, "scope": _counter_scope(member_id)})
+    return int(rows[0][0]) if rows else 0
 
 
 async def _bump(conn: AsyncConnection, org_id: uuid.UUID, scope: str, delta: int) -> None:

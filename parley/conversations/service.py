@@ -15,32 +15,29 @@ from parley.conversations import repository
 from parley.errors import BadRequest, NotFound
 from parley.jobs import repository as jobs_repository
 from parley.kit.cursors import CursorCodec, InvalidCursor
-from parley.kit.timestamps import to_wire, wire_millis
+from parley.kit.direct_sql import Reader, Row
+from parley.kit.timestamps import to_wire
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 MAX_NAME = 500
 
 
+# The wire names of a list row's leading columns (repository._SUMMARY), in order.
+_WIRE_KEYS = ("id", "name", "lastUserPrompt", "updatedAt", "createdAt")
+
+
 @dataclass(frozen=True)
 class ConversationPage:
-    rows: list[Any]
+    rows: list[Row]
     next_cursor: str | None
     page_size: int
     total: int
 
     def to_wire(self) -> dict[str, Any]:
         return {
-            "data": [
-                {
-                    "id": row.id,
-                    "name": row.name,
-                    "lastUserPrompt": row.last_user_prompt,
-                    "updatedAt": wire_millis(row.updated_at),
-                    "createdAt": wire_millis(row.created_at),
-                }
-                for row in self.rows
-            ],
+            # zip stops at the five wire fields; the row's sort key columns are left out.
+            "data": [dict(zip(_WIRE_KEYS, row, strict=False)) for row in self.rows],
             "pageInfo": {
                 "hasNextPage": self.next_cursor is not None,
                 "nextCursor": self.next_cursor,
@@ -68,7 +65,7 @@ def _position(codec: CursorCodec, cursor: str, scope: str) -> tuple[datetime, uu
 
 
 async def list_conversations(
-    conn: AsyncConnection,
+    reader: Reader,
     caller: Principal,
     codec: CursorCodec,
     *,
@@ -84,26 +81,14 @@ async def list_conversations(
     scope = _scope_key(caller.organization_id, member_id, search)
     after = _position(codec, cursor, scope) if cursor else None
     # One row more than the page tells whether another page follows.
-    if search:
-        rows = await repository.page(
-            conn,
-            caller.organization_id,
-            member_id,
-            after=after,
-            limit=page_size + 1,
-            search=search,
-        )
-        total = await repository.count_matching(conn, caller.organization_id, member_id, search)
-    else:
-        rows, total = await repository.page_with_total(
-            conn, caller.organization_id, member_id, after=after, limit=page_size + 1
-        )
-    has_next = len(rows) > page_size
-    rows = rows[:page_size]
+    rows, total = await repository.page(
+        reader, caller.organization_id, member_id, after=after, limit=page_size + 1, search=search
+    )
     next_cursor = None
-    if has_next:
-        last = rows[-1]
-        next_cursor = codec.encode(scope, [last.updated_at, last.id])
+    if len(rows) > page_size:
+        rows = rows[:page_size]
+        updated_at, last_id = repository.position(reader, rows[-1])
+        next_cursor = codec.encode(scope, [updated_at.isoformat(), str(last_id)])
     return ConversationPage(rows, next_cursor, page_size, total)
 
 

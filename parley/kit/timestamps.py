@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -44,33 +44,5 @@ def to_wire(value: datetime) -> str:
     """RFC 3339, UTC, millisecond precision, ``Z`` suffix: ``2026-05-15T14:32:10.123Z``."""
     if value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    # isoformat is C code and twice as fast as strftime; this is on the list's hot path.
+    # isoformat is C code and twice as fast as strftime.
     return value.isoformat(timespec="milliseconds")[:23] + "Z"
-
-
-class WireTimestamp(TypeDecorator[str]):
-    """Reads a stored timestamp straight into ``YYYY-MM-DDTHH:MM:SS.ffffffZ``.
-
-    For hot read paths that only format timestamps: SQLite's stored text is re-cut
-    instead of parsed into a datetime and formatted again. Full microseconds are kept
-    (pagination cursors need them); ``wire_millis`` trims to the API's precision.
-    Read-only: use it with ``type_coerce`` on a ``UtcDateTime`` column.
-    """
-
-    impl = String
-    cache_ok = True
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
-        if value is None:
-            return None
-        if isinstance(value, str):  # SQLite: "2026-05-15 14:32:10.123456"
-            return f"{value[:10]}T{value[11:26]}Z"
-        if not isinstance(value, datetime):
-            raise TypeError(f"expected a timestamp, got {type(value).__name__}")
-        moment: datetime = value if value.tzinfo is UTC else value.astimezone(UTC)
-        return moment.isoformat(timespec="microseconds")[:26] + "Z"
-
-
-def wire_millis(full: str) -> str:
-    """``...T14:32:10.123456Z`` → ``...T14:32:10.123Z``."""
-    return full[:23] + "Z"

@@ -179,8 +179,8 @@ async def test_rename_and_delete(
     listed = (await client.get(CONVERSATIONS, headers=bearer(org.org_key))).json()
     assert [c["id"] for c in listed["data"]] == [keep["conversationId"]]
     assert listed["pageInfo"]["totalRecords"] == 1
-    async with database.read() as conn:
-        assert await conversations.total(conn, org.id, org.owner.id) == 1
+    async with database.direct() as reader:
+        assert await conversations.total(reader, org.id, org.owner.id) == 1
 
 
 async def test_events_stream_until_final(
