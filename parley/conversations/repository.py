@@ -24,23 +24,19 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.kit.direct_sql import DirectQuery, Reader, Row
-from parley.kit.wire_sql import wire_timestamp, wire_uuid
+from parley.kit.wire_sql import utc_text, uuid_hex
 from parley.tables import ORG_SCOPE, conversation_counts, conversations, messages
 
 _c = conversations.c
-# A list row: the response's five fields already in wire form, then the sort key as
-# stored, which only the last row of a page needs (for the next cursor).
+# A list row: id, name, last prompt, updated, created, as kit/wire_sql.py reads them
+# (service.wire_row turns them into the wire form).
 _SUMMARY = (
-    wire_uuid(_c.id),
+    uuid_hex(_c.id),
     _c.name,
     _c.last_user_prompt,
-    wire_timestamp(_c.updated_at),
-    wire_timestamp(_c.created_at),
-    _c.updated_at,
-    _c.id,
+    utc_text(_c.updated_at),
+    utc_text(_c.created_at),
 )
-WIRE_COLUMNS = 5
-_POSITION = DirectQuery(select(_c.updated_at, _c.id))
 _TOTAL_COLUMN = len(_SUMMARY)
 
 
@@ -173,12 +169,6 @@ async def page(
     if rows:
         return rows, int(rows[0][_TOTAL_COLUMN] or 0)
     return rows, await total(reader, org_id, member_id)
-
-
-def position(reader: Reader, row: Row) -> tuple[datetime, uuid.UUID]:
-    """The sort key of a list row, for a cursor."""
-    updated_at, conversation_id = _POSITION.typed(reader.dialect, row[WIRE_COLUMNS:_TOTAL_COLUMN])
-    return updated_at, conversation_id
 
 
 async def total(reader: Reader, org_id: uuid.UUID, member_id: uuid.UUID | None) -> int:

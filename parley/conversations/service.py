@@ -17,14 +17,22 @@ from parley.jobs import repository as jobs_repository
 from parley.kit.cursors import CursorCodec, InvalidCursor
 from parley.kit.direct_sql import Reader, Row
 from parley.kit.timestamps import to_wire
+from parley.kit.wire_sql import parse_utc_text, wire_timestamp, wire_uuid
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 MAX_NAME = 500
 
 
-# The wire names of a list row's leading columns (repository._SUMMARY), in order.
-_WIRE_KEYS = ("id", "name", "lastUserPrompt", "updatedAt", "createdAt")
+def wire_row(row: Row) -> dict[str, Any]:
+    """A list row (repository._SUMMARY) in SPEC §4.1's shape."""
+    return {
+        "id": wire_uuid(row[0]),
+        "name": row[1],
+        "lastUserPrompt": row[2],
+        "updatedAt": wire_timestamp(row[3]),
+        "createdAt": wire_timestamp(row[4]),
+    }
 
 
 @dataclass(frozen=True)
@@ -36,8 +44,7 @@ class ConversationPage:
 
     def to_wire(self) -> dict[str, Any]:
         return {
-            # zip stops at the five wire fields; the row's sort key columns are left out.
-            "data": [dict(zip(_WIRE_KEYS, row, strict=False)) for row in self.rows],
+            "data": [wire_row(row) for row in self.rows],
             "pageInfo": {
                 "hasNextPage": self.next_cursor is not None,
                 "nextCursor": self.next_cursor,
@@ -87,8 +94,9 @@ async def list_conversations(
     next_cursor = None
     if len(rows) > page_size:
         rows = rows[:page_size]
-        updated_at, last_id = repository.position(reader, rows[-1])
-        next_cursor = codec.encode(scope, [updated_at.isoformat(), str(last_id)])
+        last = rows[-1]
+        updated_at = parse_utc_text(last[3]).isoformat()
+        next_cursor = codec.encode(scope, [updated_at, wire_uuid(last[0])])
     return ConversationPage(rows, next_cursor, page_size, total)
 
 
