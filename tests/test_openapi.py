@@ -25,6 +25,12 @@ async def test_openapi_documents_the_list_and_its_errors(client: httpx.AsyncClie
             assert "422" not in op["responses"]
     assert "HTTPValidationError" not in schema["components"]["schemas"]
     assert schema["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
+    # Every API route says it takes the bearer token, including the list, which
+    # authenticates without the shared dependency.
+    for route, methods in schema["paths"].items():
+        if route.startswith("/api/v1/"):
+            for op in methods.values():
+                assert op.get("security") == [{"HTTPBearer": []}], route
 
 
 async def test_docs_page_is_served(client: httpx.AsyncClient) -> None:

@@ -81,6 +81,13 @@ def _scope_filter(query: Select[Any], *, by_member: bool, search: bool) -> Selec
     return query
 
 
+# The scope's maintained total (decision 0002).
+_COUNTER = select(conversation_counts.c.n).where(
+    conversation_counts.c.organization_id == bindparam("org_id"),
+    conversation_counts.c.scope == bindparam("scope"),
+)
+
+
 def _prebuilt_page(*, by_member: bool, seek: bool, search: bool) -> DirectQuery:
     """The list's statement for one of its shapes, with placeholders for values.
 
@@ -91,11 +98,7 @@ def _prebuilt_page(*, by_member: bool, seek: bool, search: bool) -> DirectQuery:
     """
     columns: list[Any] = list(_SUMMARY)
     if not search:
-        counter = select(conversation_counts.c.n).where(
-            conversation_counts.c.organization_id == bindparam("org_id"),
-            conversation_counts.c.scope == bindparam("scope"),
-        )
-        columns.append(counter.scalar_subquery().label("total"))
+        columns.append(_COUNTER.scalar_subquery().label("total"))
     query = _scope_filter(select(*columns), by_member=by_member, search=search)
     if seek:
         query = query.where(
@@ -123,12 +126,7 @@ _MATCHING = {
     )
     for by_member in (False, True)
 }
-_TOTAL = DirectQuery(
-    select(conversation_counts.c.n).where(
-        conversation_counts.c.organization_id == bindparam("org_id"),
-        conversation_counts.c.scope == bindparam("scope"),
-    )
-)
+_TOTAL = DirectQuery(_COUNTER)
 
 
 def page_statement(

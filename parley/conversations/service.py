@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -60,17 +59,6 @@ def _scope_key(org_id: uuid.UUID, member_id: uuid.UUID | None, search: str | Non
     return f"{org_id.hex}:{member_id.hex if member_id else '*'}:{searched}"
 
 
-def _position(codec: CursorCodec, cursor: str, scope: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        updated_at, conversation_id = codec.decode(cursor, scope)
-        position = datetime.fromisoformat(updated_at), uuid.UUID(conversation_id)
-    except (InvalidCursor, ValueError) as exc:
-        raise BadRequest(f"Invalid cursor: {exc}") from exc
-    if position[0].tzinfo is None:
-        raise BadRequest("Invalid cursor: malformed cursor")
-    return position
-
-
 async def list_conversations(
     reader: Reader,
     caller: Principal,
@@ -86,7 +74,12 @@ async def list_conversations(
     member_id = caller.member_filter(user_id)
     search = search.strip() if search else None
     scope = _scope_key(caller.organization_id, member_id, search)
-    after = _position(codec, cursor, scope) if cursor else None
+    after = None
+    if cursor:
+        try:
+            after = codec.decode_position(cursor, scope)
+        except InvalidCursor as exc:
+            raise BadRequest(f"Invalid cursor: {exc}") from exc
     # One row more than the page tells whether another page follows.
     rows, total = await repository.page(
         reader, caller.organization_id, member_id, after=after, limit=page_size + 1, search=search
@@ -95,8 +88,7 @@ async def list_conversations(
     if len(rows) > page_size:
         rows = rows[:page_size]
         last = rows[-1]
-        updated_at = parse_utc_text(last[3]).isoformat()
-        next_cursor = codec.encode(scope, [updated_at, wire_uuid(last[0])])
+        next_cursor = codec.encode_position(scope, parse_utc_text(last[3]), wire_uuid(last[0]))
     return ConversationPage(rows, next_cursor, page_size, total)
 
 

@@ -14,7 +14,7 @@ from starlette.responses import Response, StreamingResponse
 from parley.auth.dependencies import Caller
 from parley.charts import NothingToChart, render_png
 from parley.config import Settings
-from parley.db import DatabaseDep
+from parley.db import DatabaseDep, ReadConn
 from parley.errors import responses
 from parley.jobs import repository, service
 from parley.jobs.schemas import (
@@ -86,10 +86,10 @@ async def get_job(
     request: Request,
     jobId: uuid.UUID,
     caller: Caller,
-    database: DatabaseDep,
+    conn: ReadConn,
     user_id: UserIdQuery = None,
 ) -> Response:
-    job = await service.find(database, caller, jobId, user_id)
+    job = await service.find(conn, caller, jobId, user_id)
     return JsonResponse(service.status(job, _settings(request).resolved_public_url))
 
 
@@ -103,10 +103,10 @@ async def get_result(
     request: Request,
     jobId: uuid.UUID,
     caller: Caller,
-    database: DatabaseDep,
+    conn: ReadConn,
     user_id: UserIdQuery = None,
 ) -> Response:
-    job = await service.find(database, caller, jobId, user_id)
+    job = await service.find(conn, caller, jobId, user_id)
     return JsonResponse(service.result(job, _settings(request).resolved_public_url))
 
 
@@ -142,10 +142,11 @@ async def job_events(
     request: Request,
     jobId: uuid.UUID,
     caller: Caller,
+    conn: ReadConn,
     database: DatabaseDep,
     user_id: UserIdQuery = None,
 ) -> Response:
-    job = await service.find(database, caller, jobId, user_id)
+    job = await service.find(conn, caller, jobId, user_id)
     public_url = _settings(request).resolved_public_url
     changes: Pulse = request.app.state.job_changes
     org_id, scope = caller.organization_id, caller.member_filter(user_id)
@@ -186,9 +187,9 @@ async def job_events(
     summary="A chart of a COMPLETE job's last query result",
 )
 async def job_chart(
-    jobId: uuid.UUID, caller: Caller, database: DatabaseDep, user_id: UserIdQuery = None
+    jobId: uuid.UUID, caller: Caller, conn: ReadConn, user_id: UserIdQuery = None
 ) -> Response:
-    job = await service.find(database, caller, jobId, user_id)
+    job = await service.find(conn, caller, jobId, user_id)
     columns, rows, query = service.chart_data(job)
     try:
         png = await anyio.to_thread.run_sync(render_png, columns, rows, query)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.auth.actors import acting_member, require_ai
 from parley.auth.principal import Principal
@@ -156,10 +157,9 @@ def _scope(caller: Principal, user_id: uuid.UUID | None) -> uuid.UUID | None:
 
 
 async def find(
-    database: Database, caller: Principal, job_id: uuid.UUID, user_id: uuid.UUID | None = None
+    conn: AsyncConnection, caller: Principal, job_id: uuid.UUID, user_id: uuid.UUID | None = None
 ) -> Any:
-    async with database.read() as conn:
-        job = await repository.get(conn, caller.organization_id, _scope(caller, user_id), job_id)
+    job = await repository.get(conn, caller.organization_id, _scope(caller, user_id), job_id)
     if job is None:
         raise NotFound(f"No job {job_id}")
     return job

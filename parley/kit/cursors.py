@@ -12,7 +12,9 @@ import base64
 import binascii
 import hashlib
 import hmac
+import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
 import orjson
 
@@ -58,3 +60,20 @@ class CursorCodec:
         if decoded[0] != scope:
             raise InvalidCursor("cursor belongs to a different scope")
         return list(decoded[1])
+
+    def encode_position(self, scope: str, at: datetime, row_id: uuid.UUID | str) -> str:
+        """A cursor after the row at (``at``, ``row_id``), for lists ordered by a
+        timestamp and then an id."""
+        return self.encode(scope, [at.isoformat(), str(row_id)])
+
+    def decode_position(self, cursor: str, scope: str) -> tuple[datetime, uuid.UUID]:
+        """The (timestamp, id) inside a cursor made by ``encode_position``."""
+        position = self.decode(cursor, scope)
+        try:
+            at_text, id_text = position
+            at, row_id = datetime.fromisoformat(at_text), uuid.UUID(id_text)
+        except ValueError as exc:
+            raise InvalidCursor("malformed cursor") from exc
+        if at.tzinfo is None:
+            raise InvalidCursor("malformed cursor")
+        return at, row_id

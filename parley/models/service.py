@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import anyio
@@ -93,17 +92,14 @@ async def list_models(
     after = None
     if cursor:
         try:
-            created, model_id = codec.decode(cursor, scope)
-            after = datetime.fromisoformat(created), uuid.UUID(model_id)
-        except (InvalidCursor, ValueError) as exc:
+            after = codec.decode_position(cursor, scope)
+        except InvalidCursor as exc:
             raise BadRequest(f"Invalid cursor: {exc}") from exc
     rows = await repository.page(conn, org_id, after=after, limit=page_size + 1)
     has_next = len(rows) > page_size
     rows = rows[:page_size]
     next_cursor = (
-        codec.encode(scope, [rows[-1].created_at.isoformat(), str(rows[-1].id)])
-        if has_next
-        else None
+        codec.encode_position(scope, rows[-1].created_at, rows[-1].id) if has_next else None
     )
     return {
         "pageInfo": {
