@@ -20,6 +20,7 @@ from parley.conversations.endpoints import router as conversations_router
 from parley.db import Database
 from parley.errors import install_handlers
 from parley.jobs.endpoints import router as jobs_router
+from parley.jobs.notices import CHANGED, SUBMITTED, Listener
 from parley.jobs.signals import Pulse
 from parley.jobs.worker import Workers
 from parley.metrics import Metrics
@@ -61,6 +62,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.runtimes = Runtimes(settings)
         app.state.job_wakeup = Pulse()
         app.state.job_changes = Pulse()
+        listener = None
+        if not database.is_sqlite:
+            notices = Listener(
+                database, {SUBMITTED: app.state.job_wakeup, CHANGED: app.state.job_changes}
+            )
+            listener = asyncio.create_task(notices.run(), name="parley-job-notices")
         workers = None
         if settings.workers > 0:
             pool = Workers(
@@ -86,6 +93,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     workers.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await workers
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
             app.state.runtimes.close()
             await database.dispose()
 

@@ -603,6 +603,7 @@ def worker(
 ) -> None:
     """Run job workers (and webhook delivery) without the HTTP server."""
     from parley.assistant.runtime import Runtimes
+    from parley.jobs.notices import SUBMITTED, Listener
     from parley.jobs.worker import Workers
 
     settings = Settings()
@@ -613,9 +614,19 @@ def worker(
 
     async def work(database: Database) -> None:
         runtimes = Runtimes(settings)
+        pool = Workers(database, runtimes, settings, count=workers)
+        listener = None
+        if not database.is_sqlite:
+            # A submit on any replica wakes these workers at once (jobs/notices.py).
+            notices = Listener(database, {SUBMITTED: pool.wakeup})
+            listener = asyncio.create_task(notices.run(), name="parley-job-notices")
         try:
-            await Workers(database, runtimes, settings, count=workers).run()
+            await pool.run()
         finally:
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
             runtimes.close()
 
     with contextlib.suppress(KeyboardInterrupt):

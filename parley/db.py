@@ -1,14 +1,16 @@
 """Engines and transactions for the state database (SQLite or PostgreSQL).
 
-One request is one transaction, opened by a dependency and committed at the edge after
-the endpoint returns (before the response is sent), so nothing deep in a service ever
-commits. Workers and the CLI use the same ``Database.write()`` / ``read()`` scopes.
+An endpoint's work is one transaction, opened by a dependency (``ReadConn``,
+``WriteConn``) and committed at the edge after the endpoint returns (before the response
+is sent), so nothing deep in a service ever commits. Authentication and the conversation
+list read through ``direct()`` instead (decision 0008). Workers and the CLI use the same
+``write()`` / ``read()`` scopes.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from parley.kit.direct_sql import AsyncpgReader, Reader, SqliteReader
-from parley.kit.inline_sqlite import InlineConnection, inline_connector
+from parley.kit.inline_sqlite import inline_connector
 
 _WRITE = "parley_write"
 
@@ -60,14 +62,9 @@ class Database:
         return self.engine.dialect.name
 
     @asynccontextmanager
-    async def read(self, *, scan: bool = False) -> AsyncIterator[AsyncConnection]:
-        """A read transaction: every statement inside sees one snapshot.
-
-        ``scan=True`` marks a read that may touch many rows (a text search): on SQLite it
-        then runs on a worker thread instead of in place, so it cannot stall the loop.
-        """
-        engine = self.engine if scan else self.read_engine
-        async with engine.connect() as conn, conn.begin():
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A read transaction: every statement inside sees one snapshot."""
+        async with self.read_engine.connect() as conn, conn.begin():
             yield conn
 
     @asynccontextmanager
@@ -76,37 +73,34 @@ class Database:
         PostgreSQL each statement reads committed data, as it would in a transaction at
         PostgreSQL's default isolation, without the BEGIN and COMMIT round trips.
 
-        ``scan`` as in ``read``.
+        ``scan=True`` marks a read that may touch many rows (a text search): on SQLite it
+        then runs on a worker thread instead of in place, so it cannot stall the loop.
         """
         if not self.is_sqlite:
             async with self.engine.connect() as conn:
                 raw = await conn.get_raw_connection()
                 yield AsyncpgReader(raw.driver_connection, self.engine.dialect)
             return
-        connection = self._direct_pool.acquire()
-        reusable = False
+        pool = self._direct_pool
+        connection = pool.acquire()
+        reader = SqliteReader(connection, self.engine.dialect, in_thread=scan)
         try:
             connection.execute("BEGIN")
-            yield SqliteReader(connection, self.engine.dialect, in_thread=scan)
+            yield reader
         finally:
-            try:
-                connection.execute("ROLLBACK")
-                reusable = True
-            except sqlite3.Error:
-                # Still busy with a cancelled scan, or broken: not fit to reuse.
-                pass
-            self._direct_pool.release(connection, reusable=reusable)
-
-    async def reader_for(self, conn: AsyncConnection) -> Reader:
-        """A ``Reader`` on the connection (and transaction) of ``conn``, which must come
-        from ``read()``."""
-        raw = await conn.get_raw_connection()
-        driver = raw.driver_connection
-        if isinstance(driver, InlineConnection):
-            return SqliteReader(driver.sqlite, conn.dialect, in_thread=False)
-        if self.is_sqlite:
-            raise TypeError("reader_for needs a connection from read() without scan")
-        return AsyncpgReader(driver, conn.dialect)
+            scanning = reader.running
+            if scanning is not None:
+                # A cancelled request whose scan still runs on its thread: stop it, and
+                # close the connection once the thread lets go of it, never reusing it.
+                connection.interrupt()
+                scanning.add_done_callback(lambda _done: pool.discard(connection))
+            else:
+                try:
+                    connection.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pool.discard(connection)
+                else:
+                    pool.release(connection)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
@@ -129,11 +123,12 @@ def _configure_sqlite(dbapi_connection: Any) -> None:
     if dbapi_connection.isolation_level is not None:
         dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    # First, so that the pragmas below wait for a lock rather than fail on one.
+    cursor.execute("PRAGMA busy_timeout=10000")
     # WAL lets readers run beside the one writer; NORMAL sync is durable across
     # application crashes, which is what an embedded server needs.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     # 64 MiB of page cache per connection (SQLite's default is 2 MiB): the list's
     # indexes stay in memory, and bulk loads stop re-reading B-tree pages.
@@ -144,32 +139,40 @@ def _configure_sqlite(dbapi_connection: Any) -> None:
 class _SqlitePool:
     """Idle ``sqlite3`` connections for ``Database.direct``.
 
-    Acquire and release are plain list operations on the event loop's thread; opening a
-    SQLite connection is cheap, so there is no upper bound on how many are in use, only
-    on how many are kept idle.
+    Acquire and release are plain list operations on the event loop's thread. Opening a
+    SQLite connection is cheap, so there is no bound on how many are in use (in practice
+    the requests whose direct read is waiting on something), only on how many are kept.
     """
 
     def __init__(self, path: str, *, size: int) -> None:
-        self._open: Callable[[], sqlite3.Connection] = lambda: sqlite3.connect(
-            path, isolation_level=None, check_same_thread=False
-        )
+        self._path = path
         self._size = size
         self._idle: list[sqlite3.Connection] = []
+        self._closed = False
 
     def acquire(self) -> sqlite3.Connection:
         if self._idle:
             return self._idle.pop()
-        connection = self._open()
-        _configure_sqlite(connection)
+        connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+        try:
+            _configure_sqlite(connection)
+        except BaseException:
+            connection.close()
+            raise
         return connection
 
-    def release(self, connection: sqlite3.Connection, *, reusable: bool) -> None:
-        if reusable and len(self._idle) < self._size:
-            self._idle.append(connection)
-        else:
+    def release(self, connection: sqlite3.Connection) -> None:
+        if self._closed or len(self._idle) >= self._size:
             connection.close()
+        else:
+            self._idle.append(connection)
+
+    @staticmethod
+    def discard(connection: sqlite3.Connection) -> None:
+        connection.close()
 
     def close(self) -> None:
+        self._closed = True
         while self._idle:
             self._idle.pop().close()
 
@@ -216,8 +219,8 @@ async def _write_connection(request: Request) -> AsyncIterator[AsyncConnection]:
 
 
 async def _database(request: Request) -> Database:
-    # async on purpose: FastAPI runs a plain ``def`` dependency on a worker thread, and
-    # that hop (plus the GIL traffic it causes) cost more than the list's query.
+    # async on purpose: FastAPI runs a plain ``def`` dependency on a worker thread, a
+    # hand-off (and GIL traffic) that cost more than a page of the list (decision 0008).
     return get_database(request)
 
 

@@ -1,8 +1,9 @@
-"""Who is calling: the bearer token checked against its stored key.
+"""``Caller``: the endpoint vocabulary for "the authenticated principal of this request".
 
-``Caller`` is the endpoint vocabulary for "the authenticated principal of this
-request". The conversation list, which every client polls, calls ``identify`` itself
-instead, to stay clear of the dependency machinery on its hot path.
+The key is read in a direct read of its own (kit/direct_sql.py), closed before the
+bookkeeping write and the rate limit, so a request never holds one pooled connection
+while it waits for another. FastAPI resolves ``Caller`` before the query parameters,
+so a request without a valid key gets 401 whatever else is wrong with it.
 """
 
 from __future__ import annotations
@@ -16,40 +17,31 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from parley.auth import repository
 from parley.auth.principal import Principal
 from parley.auth.ratelimit import RateLimiter
-from parley.db import ReadConn, get_database
+from parley.db import get_database
 from parley.errors import TooManyRequests, Unauthorized
 from parley.kit import clock, tokens
-from parley.kit.direct_sql import Reader
 
 # last_used_at is bookkeeping, not security: writing it on every request would turn
 # each read into a write, so it is refreshed at most once a minute per key.
 _TOUCH_EVERY = timedelta(minutes=1)
 
-bearer_scheme = HTTPBearer(
+_bearer = HTTPBearer(
     auto_error=False,
     description="An organization API key or a personal access token: `Bearer parley_...`.",
 )
-# For routes that declare their security in OpenAPI by hand (see ``identify``).
-BEARER_SECURITY: list[dict[str, list[str]]] = [{"HTTPBearer": []}]
 
 
-def bearer_token(authorization: str | None) -> str | None:
-    """The credentials of an ``Authorization: Bearer ...`` header value, else None."""
-    if not authorization:
-        return None
-    scheme, _, credentials = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not credentials:
-        return None
-    return credentials
-
-
-async def identify(request: Request, reader: Reader, token: str | None) -> Principal:
-    """The principal behind ``token``, read through ``reader`` (the request's own read,
-    so a request reads the database once), with the key's rate limit applied."""
-    parsed = tokens.parse(token.strip()) if token else None
+async def authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The principal behind the bearer token, with its organization's rate limit applied."""
+    parsed = tokens.parse(credentials.credentials.strip()) if credentials else None
     if parsed is None:
         raise Unauthorized()
-    row = await repository.find_key(reader, parsed.prefix)
+    database = get_database(request)
+    async with database.direct() as reader:
+        row = await repository.find_key(reader, parsed.prefix)
     now = clock.utcnow()
     if (
         row is None
@@ -60,7 +52,7 @@ async def identify(request: Request, reader: Reader, token: str | None) -> Princ
     ):
         raise Unauthorized()
     if row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY:
-        async with get_database(request).write() as write:
+        async with database.write() as write:
             await repository.touch_key(write, row.id, now)
     principal = Principal(
         key_id=row.id,
@@ -82,15 +74,6 @@ async def identify(request: Request, reader: Reader, token: str | None) -> Princ
                 headers={**verdict.headers(), "Retry-After": str(verdict.reset_seconds)},
             )
     return principal
-
-
-async def authenticate(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-    conn: ReadConn,
-) -> Principal:
-    reader = await get_database(request).reader_for(conn)
-    return await identify(request, reader, credentials.credentials if credentials else None)
 
 
 Caller = Annotated[Principal, Depends(authenticate)]

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from parley.auth.dependencies import BEARER_SECURITY, Caller, bearer_token, identify
+from parley.auth.dependencies import Caller
 from parley.conversations import service
 from parley.conversations.schemas import (
     ConversationDetail,
@@ -34,12 +34,10 @@ router = APIRouter(prefix="/api/v1/ai", tags=["AI conversations"])
         "own conversations; an organization API key sees every member's, or one member's "
         "with `userId`."
     ),
-    # Authenticated by ``identify`` in the body rather than the ``Caller`` dependency:
-    # this is the route clients poll (docs/decisions/0008-direct-reads.md).
-    openapi_extra={"security": BEARER_SECURITY},
 )
 async def list_conversations(
     request: Request,
+    caller: Caller,
     page_size: Annotated[
         int,
         Query(alias="pageSize", ge=1, le=service.MAX_PAGE_SIZE, description="1 to 100."),
@@ -68,7 +66,6 @@ async def list_conversations(
     search = q.strip() if q else None
     # A text search may read many rows: on SQLite it runs off the event loop.
     async with database.direct(scan=bool(search)) as reader:
-        caller = await identify(request, reader, bearer_token(request.headers.get("authorization")))
         page = await service.list_conversations(
             reader,
             caller,

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.jobs import notices
 from parley.tables import jobs, messages, webhook_deliveries
 
 _j = jobs.c
@@ -54,10 +55,14 @@ async def forget_idempotency_key(conn: AsyncConnection, job_id: uuid.UUID) -> No
 
 async def insert(conn: AsyncConnection, values: dict[str, Any]) -> None:
     await conn.execute(jobs.insert().values(**values))
+    await notices.announce(conn, notices.SUBMITTED)
 
 
 async def set_values(conn: AsyncConnection, job_id: uuid.UUID, **values: Any) -> None:
+    """Every visible change of a job (state, progress, cancel request) goes through here
+    or ``claim``, which is where other processes are told about it."""
     await conn.execute(update(jobs).where(_j.id == job_id).values(**values))
+    await notices.announce(conn, notices.CHANGED)
 
 
 async def claim(
@@ -98,7 +103,10 @@ async def claim(
         )
         .returning(*jobs.c)
     )
-    return (await conn.execute(statement)).first()
+    claimed = (await conn.execute(statement)).first()
+    if claimed is not None:
+        await notices.announce(conn, notices.CHANGED)
+    return claimed
 
 
 def _claimed_state() -> Any:

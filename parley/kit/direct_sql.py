@@ -30,40 +30,45 @@ _Processor = Callable[[Any], Any] | None
 class _Plan:
     sql: str
     names: tuple[str, ...]
-    defaults: Mapping[str, Any]
+    fixed: Mapping[str, Any]
     binders: tuple[_Processor, ...]
     processors: tuple[_Processor, ...]
 
     def arguments(self, params: Mapping[str, Any]) -> list[Any]:
         values = []
         for name, bind in zip(self.names, self.binders, strict=True):
-            value = params[name] if name in params else self.defaults[name]
+            # A placeholder without a value is a mistake, not NULL.
+            value = params[name] if name in params or name not in self.fixed else self.fixed[name]
             values.append(bind(value) if bind is not None and value is not None else value)
         return values
 
 
 class DirectQuery:
-    """One Core SELECT, compiled on first use for each dialect it meets."""
+    """One Core SELECT, compiled on first use for each database driver it meets."""
 
     def __init__(self, statement: Select[Any]) -> None:
         self.statement = statement
-        self._plans: dict[str, _Plan] = {}
+        self._plans: dict[tuple[str, str], _Plan] = {}
 
     def plan(self, dialect: Dialect) -> _Plan:
-        plan = self._plans.get(dialect.name)
+        key = (dialect.name, dialect.driver)
+        plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[dialect.name] = self._compile(dialect)
+            plan = self._plans[key] = self._compile(dialect)
         return plan
 
     def _compile(self, dialect: Dialect) -> _Plan:
         compiled = self.statement.compile(dialect=dialect)
+        if compiled.post_compile_params or compiled.literal_execute_params:
+            # IN lists and the like are rendered per execution, which this class skips.
+            raise ValueError("DirectQuery takes no parameters rendered at execution time")
         names = tuple(compiled.positiontup or ())
         binds = compiled.binds
         return _Plan(
             sql=str(compiled),
             names=names,
-            # Values fixed in the statement itself (such as SQLite's OFFSET 0).
-            defaults={name: binds[name].value for name in names},
+            # Values written into the statement itself (such as SQLite's OFFSET 0).
+            fixed={name: binds[name].value for name in names if not binds[name].required},
             binders=tuple(
                 binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
             ),
@@ -103,6 +108,9 @@ class SqliteReader:
         self.connection = connection
         self.dialect = dialect
         self._in_thread = in_thread
+        # The statement running on a worker thread, until it returns. A request cancelled
+        # meanwhile leaves it running: whoever owns the connection must wait for it.
+        self.running: asyncio.Future[list[Row]] | None = None
 
     def _run(self, sql: str, arguments: list[Any]) -> list[Row]:
         return self.connection.execute(sql, arguments).fetchall()
@@ -112,13 +120,21 @@ class SqliteReader:
         arguments = plan.arguments(params)
         if not self._in_thread:
             return self._run(plan.sql, arguments)
-        try:
-            return await asyncio.to_thread(self._run, plan.sql, arguments)
-        except asyncio.CancelledError:
-            # The thread runs on after a cancel; stop its query rather than let it
-            # scan for a request that is gone.
-            self.connection.interrupt()
-            raise
+        running = asyncio.get_running_loop().run_in_executor(None, self._run, plan.sql, arguments)
+        running.add_done_callback(_retrieve)
+        self.running = running
+        # Shielded, so that a cancel leaves ``running`` pending until the thread is done
+        # instead of marking it finished while the thread still uses the connection.
+        rows = await asyncio.shield(running)
+        self.running = None
+        return rows
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    # Read a failure nobody awaits any more (the request was cancelled), so asyncio
+    # does not report it as never retrieved.
+    if not future.cancelled():
+        future.exception()
 
 
 class AsyncpgReader:

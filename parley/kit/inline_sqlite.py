@@ -34,13 +34,6 @@ class InlineConnection(aiosqlite.Connection):
     def __await__(self) -> Generator[Any, None, InlineConnection]:
         return self._connect().__await__()
 
-    @property
-    def sqlite(self) -> sqlite3.Connection:
-        """The ``sqlite3`` connection underneath, for ``kit.direct_sql``."""
-        if self._connection is None:
-            raise ValueError("Connection closed")
-        return self._connection
-
     def stop(self) -> None:
         self._running = False
         if self._connection is not None:

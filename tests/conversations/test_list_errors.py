@@ -111,6 +111,15 @@ async def test_missing_or_invalid_token_is_401(
     assert_error(await client.get(URL, headers=headers), 401)
 
 
+@pytest.mark.parametrize("params", [{"pageSize": "0"}, {"userId": "x"}, {"cursor": "x" * 2000}])
+async def test_authentication_comes_before_parameter_checks(
+    client: httpx.AsyncClient, org: Org, params: dict[str, str]
+) -> None:
+    # Without a valid key nothing about the request is examined.
+    assert_error(await client.get(URL, params=params), 401)
+    assert_error(await client.get(URL, params=params, headers=bearer("parley_org_x")), 401)
+
+
 async def test_token_of_the_wrong_kind_tag_is_401(client: httpx.AsyncClient, org: Org) -> None:
     # A real personal token relabelled as an organization key must not pass.
     relabelled = org.owner.token.replace("parley_pat_", "parley_org_")

@@ -245,3 +245,39 @@ def test_killed_workers_lose_and_duplicate_nothing(fleet_env: dict[str, str]) ->
 @pytest.mark.slow
 def test_fifty_worker_kills(fleet_env: dict[str, str]) -> None:
     asyncio.run(_crash_test(fleet_env, kills=50, jobs_per_kill=3))
+
+
+def test_a_separate_worker_is_woken_by_the_submit(
+    backend: str, database_url: str, home: Path, tmp_path: Path
+) -> None:
+    """On PostgreSQL a `parley worker` process hears of a submit at once (LISTEN/NOTIFY):
+    with a poll interval of a minute, the job still completes in seconds."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has no notices; its workers poll")
+    env = env_for(home, database_url, PARLEY_WORKERS="0")
+    worker_log = tmp_path / "worker.log"
+    with running_server(env) as server, worker_log.open("w") as log_file:
+        creds = server.credentials()
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "parley", "worker", "--count", "1"],
+            env={**env, "PARLEY_JOB_POLL_INTERVAL": "60"},
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while "listening for job notices" not in worker_log.read_text():
+                assert worker.poll() is None, worker_log.read_text()
+                assert time.monotonic() < deadline, "the worker never started listening"
+                time.sleep(0.1)
+            # Past the worker's first look for work: from here on only a notice wakes it.
+            time.sleep(1)
+            started = time.monotonic()
+            job = ask_job(
+                server, creds["personalToken"], creds["modelId"], "Revenue by region", None
+            )
+            assert job["state"] == "COMPLETE", job
+            assert time.monotonic() - started < 15
+        finally:
+            worker.terminate()
+            worker.wait(timeout=20)
