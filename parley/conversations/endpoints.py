@@ -14,10 +14,12 @@ from parley.conversations.schemas import (
     ConversationDetail,
     ConversationList,
     ConversationSummary,
+    ListQuery,
     RenameRequest,
 )
 from parley.db import Database, ReadConn, WriteConn
 from parley.errors import responses
+from parley.kit.query_models import openapi_parameters, parse_query
 from parley.kit.responses import JsonResponse
 
 router = APIRouter(prefix="/api/v1/ai", tags=["AI conversations"])
@@ -34,45 +36,22 @@ router = APIRouter(prefix="/api/v1/ai", tags=["AI conversations"])
         "own conversations; an organization API key sees every member's, or one member's "
         "with `userId`."
     ),
+    # Validated by one model rather than per parameter: this is the route clients poll.
+    openapi_extra={"parameters": openapi_parameters(ListQuery)},
 )
-async def list_conversations(
-    request: Request,
-    caller: Caller,
-    page_size: Annotated[
-        int,
-        Query(alias="pageSize", ge=1, le=service.MAX_PAGE_SIZE, description="1 to 100."),
-    ] = service.DEFAULT_PAGE_SIZE,
-    cursor: Annotated[
-        str | None,
-        Query(max_length=1024, description="`pageInfo.nextCursor` of the previous page."),
-    ] = None,
-    user_id: Annotated[
-        uuid.UUID | None,
-        Query(
-            alias="userId",
-            description="Membership ID to filter to. Organization API keys only.",
-        ),
-    ] = None,
-    q: Annotated[
-        str | None,
-        Query(
-            max_length=200,
-            description="Beyond Omni: only conversations whose name or prompts contain this "
-            "text (case-insensitive).",
-        ),
-    ] = None,
-) -> Response:
+async def list_conversations(request: Request, caller: Caller) -> Response:
+    query = parse_query(ListQuery, request)
     database: Database = request.app.state.database
-    search = q.strip() if q else None
+    search = query.q.strip() if query.q else None
     # A text search may read many rows: on SQLite it runs off the event loop.
     async with database.direct(scan=bool(search)) as reader:
         page = await service.list_conversations(
             reader,
             caller,
             request.app.state.cursor_codec,
-            page_size=page_size,
-            cursor=cursor,
-            user_id=user_id,
+            page_size=query.page_size,
+            cursor=query.cursor,
+            user_id=query.user_id,
             search=search,
         )
     return JsonResponse(page.to_wire())

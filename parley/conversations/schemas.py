@@ -2,9 +2,37 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+
+
+class ListQuery(BaseModel):
+    """The list's query string (validated by ``kit.query_models.parse_query``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    page_size: int = Field(
+        DEFAULT_PAGE_SIZE, alias="pageSize", ge=1, le=MAX_PAGE_SIZE, description="1 to 100."
+    )
+    cursor: str | None = Field(
+        None, max_length=1024, description="`pageInfo.nextCursor` of the previous page."
+    )
+    user_id: uuid.UUID | None = Field(
+        None,
+        alias="userId",
+        description="Membership ID to filter to. Organization API keys only.",
+    )
+    q: str | None = Field(
+        None,
+        max_length=200,
+        description="Beyond Omni: only conversations whose name or prompts contain this "
+        "text (case-insensitive).",
+    )
 
 
 class ConversationSummary(BaseModel):

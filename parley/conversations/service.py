@@ -11,26 +11,28 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.auth.principal import Principal
 from parley.conversations import repository
+from parley.conversations.schemas import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from parley.errors import BadRequest, NotFound
 from parley.jobs import repository as jobs_repository
 from parley.kit.cursors import CursorCodec, InvalidCursor
 from parley.kit.direct_sql import Reader, Row
 from parley.kit.timestamps import to_wire
-from parley.kit.wire_sql import parse_utc_text, wire_timestamp, wire_uuid
+from parley.kit.wire_sql import parse_utc_text
 
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 100
 MAX_NAME = 500
 
 
 def wire_row(row: Row) -> dict[str, Any]:
-    """A list row (repository._SUMMARY) in SPEC §4.1's shape."""
+    """A list row (repository._SUMMARY: ids as 32 hex digits, timestamps as
+    ``YYYY-MM-DD HH:MM:SS.ffffff``) in SPEC §4.1's shape. Slicing text, inline, because
+    this runs fifty times a page (decision 0008)."""
+    h, updated, created = row[0], row[3], row[4]
     return {
-        "id": wire_uuid(row[0]),
+        "id": f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}",
         "name": row[1],
         "lastUserPrompt": row[2],
-        "updatedAt": wire_timestamp(row[3]),
-        "createdAt": wire_timestamp(row[4]),
+        "updatedAt": f"{updated[:10]}T{updated[11:23]}Z",
+        "createdAt": f"{created[:10]}T{created[11:23]}Z",
     }
 
 
@@ -88,7 +90,7 @@ async def list_conversations(
     if len(rows) > page_size:
         rows = rows[:page_size]
         last = rows[-1]
-        next_cursor = codec.encode_position(scope, parse_utc_text(last[3]), wire_uuid(last[0]))
+        next_cursor = codec.encode_position(scope, parse_utc_text(last[3]), uuid.UUID(last[0]))
     return ConversationPage(rows, next_cursor, page_size, total)
 
 

@@ -4,8 +4,8 @@ The conversation list returns fifty ids and a hundred timestamps per page. Build
 ``uuid.UUID`` and a ``datetime`` per value and formatting them again cost more than the
 query; slicing text is several times cheaper. SQLite already stores both as text, so
 there the expressions below are the bare column; PostgreSQL renders its native values
-into the same text. ``wire_uuid`` and ``wire_timestamp`` then cut that text into the
-API's forms.
+into the same text. The list cuts that text into the API's forms
+(``conversations.service.wire_row``).
 """
 
 from __future__ import annotations
@@ -56,18 +56,6 @@ def _uuid_hex_postgresql(element: uuid_hex, compiler: SQLCompiler, **kw: Any) ->
 def _utc_text_postgresql(element: utc_text, compiler: SQLCompiler, **kw: Any) -> str:
     c = _argument(element, compiler, **kw)
     return f"to_char({c} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
-
-
-def wire_uuid(hex_text: str) -> str:
-    """``uuid_hex`` text → ``8-4-4-4-12``."""
-    h = hex_text
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def wire_timestamp(text: str) -> str:
-    """``utc_text`` text → ``YYYY-MM-DDTHH:MM:SS.mmmZ`` (milliseconds, truncated, as
-    ``kit.timestamps.to_wire`` does)."""
-    return f"{text[:10]}T{text[11:23]}Z"
 
 
 def parse_utc_text(text: str) -> datetime:
