@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.util import greenlet_spawn
 
 from parley.kit.direct_sql import AsyncpgReader, Reader, SqliteReader
 from parley.kit.inline_sqlite import inline_connector
@@ -48,7 +49,9 @@ class Database:
             _tune_sqlite(self.read_engine)
             self._direct_pool = _SqlitePool(self.url.database or ":memory:", size=pool_size)
         else:
-            self.engine = create_async_engine(self.url, pool_size=pool_size, max_overflow=pool_size)
+            self.engine = create_async_engine(
+                self.url, pool_size=pool_size, max_overflow=pool_size, pool_use_lifo=True
+            )
             _check_postgres_on_checkout(self.engine)
             self.read_engine = self.engine
 
@@ -77,9 +80,13 @@ class Database:
         then runs on a worker thread instead of in place, so it cannot stall the loop.
         """
         if not self.is_sqlite:
-            async with self.engine.connect() as conn:
-                raw = await conn.get_raw_connection()
+            # The pool's connection itself: no Connection objects around it, and none of
+            # their bookkeeping, since SQLAlchemy never runs a statement on it here.
+            raw = await self.engine.raw_connection()
+            try:
                 yield AsyncpgReader(raw.driver_connection, self.engine.dialect)
+            finally:
+                await greenlet_spawn(raw.close)
             return
         pool = self._direct_pool
         connection = pool.acquire()
