@@ -8,7 +8,7 @@ per value, against some 50 microseconds of work in the database itself
 in Core, compiles it once per dialect, and sends that SQL with the dialect's own bind
 processors to the driver: ``sqlite3`` or ``asyncpg``. Rows come back as the driver's
 tuples; ``DirectQuery.typed`` runs the column types' result processors when a caller
-wants Python values (UUIDs, aware datetimes) rather than wire-ready text.
+wants Python values (UUIDs, aware datetimes) rather than what the driver returns.
 """
 
 from __future__ import annotations
