@@ -30,6 +30,8 @@ class ListQuery(BaseModel):
     q: str | None = Field(
         None,
         max_length=200,
+        # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the query.
+        pattern=r"^[^\x00]*$",
         description="Beyond Omni: only conversations whose name or prompts contain this "
         "text (case-insensitive).",
     )

@@ -43,6 +43,8 @@ def assert_error(response: httpx.Response, status: int) -> str:
         {"userId": "123"},
         {"cursor": "garbage!!"},
         {"cursor": "x" * 2000},
+        {"q": "x" * 201},
+        {"q": "nul\x00byte"},
     ],
 )
 async def test_bad_parameters_are_400(
