@@ -40,7 +40,8 @@ _SUMMARY = (
 _TOTAL_COLUMN = len(_SUMMARY)
 
 
-def _scoped(org_id: uuid.UUID, member_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
+def _scoped(org_id: Any, member_id: Any | None) -> list[ColumnElement[bool]]:
+    """The tenant filter. The ids are values, or placeholders in a prebuilt statement."""
     where: list[ColumnElement[bool]] = [_c.organization_id == org_id]
     if member_id is not None:
         where.append(_c.membership_id == member_id)
@@ -73,9 +74,8 @@ def _counter_scope(member_id: uuid.UUID | None) -> str:
 
 
 def _scope_filter(query: Select[Any], *, by_member: bool, search: bool) -> Select[Any]:
-    query = query.where(_c.organization_id == bindparam("org_id"))
-    if by_member:
-        query = query.where(_c.membership_id == bindparam("member_id"))
+    member: Any = bindparam("member_id") if by_member else None
+    query = query.where(*_scoped(bindparam("org_id"), member))
     if search:
         query = query.where(_matches(bindparam("pattern", type_=String())))
     return query
