@@ -103,7 +103,8 @@ def destination_key(url: str) -> str:
 
 
 def refusal(address: Address) -> str | None:
-    """Why an address is no place for a webhook, or None when it is a public one."""
+    """Why an address is no place for a webhook (``"a loopback address"``), or None when
+    it is a public one."""
     if isinstance(address, ipaddress.IPv6Address):
         embedded = address.ipv4_mapped or address.sixtofour
         if embedded is None and address.teredo is not None:
@@ -111,22 +112,23 @@ def refusal(address: Address) -> str | None:
         if embedded is None and address in _NAT64:
             embedded = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
         if embedded is not None:
-            return refusal(embedded)
+            inner = refusal(embedded)
+            return f"an IPv6 form of {embedded}, {inner}" if inner else None
     for kind, flagged in (
-        ("unspecified", address.is_unspecified),
-        ("loopback", address.is_loopback),
-        ("link-local", address.is_link_local),
-        ("multicast", address.is_multicast),
-        ("reserved", address.is_reserved),
-        ("private", address.is_private),
+        ("an unspecified", address.is_unspecified),
+        ("a loopback", address.is_loopback),
+        ("a link-local", address.is_link_local),
+        ("a multicast", address.is_multicast),
+        ("a reserved", address.is_reserved),
+        ("a private", address.is_private),
     ):
         if flagged:
-            return kind
+            return f"{kind} address"
     if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
-        return "site-local"
+        return "a site-local address"
     # Shared address space (100.64.0.0/10) and the like: not private, not public either.
     if not address.is_global:
-        return "non-public"
+        return "a non-public address"
     return None
 
 
@@ -169,7 +171,7 @@ def judge(parsed: httpx.URL, addresses: Sequence[str], allowed: AllowList) -> st
         reason = refusal(address)
         if reason is not None:
             raise RefusedDestination(
-                f"webhookUrl host {host} resolves to {address}, a {reason} address; "
+                f"webhookUrl host {host} resolves to {address}, {reason}; "
                 "webhooks go to public addresses only unless PARLEY_WEBHOOK_ALLOWED_NETWORKS "
                 "allows it"
             )
