@@ -12,6 +12,7 @@ import asyncio
 import ipaddress
 import json
 import os
+import shutil
 import socket
 import stat
 import threading
@@ -24,18 +25,22 @@ from typing import Any
 
 import httpx
 import pytest
+from alembic import command
 from fastapi import FastAPI
 from pydantic import SecretStr
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
+from parley import migrate
 from parley.config import Settings
 from parley.db import Database
 from parley.jobs import destinations, repository, signing_secrets
 from parley.jobs.worker import Workers
 from parley.tables import job_webhooks, jobs
+from tests.demo.warehouses import NOW, small_warehouse_path
 from tests.factories import Org, make_org, register_demo_model
 from tests.jobs.conftest import submit, wait_final
 from tests.jobs.test_queue import verified
+from tests.support.server import environment, running_server
 
 HOOK_SECRET = "s3cret-to-sign-with"
 
@@ -521,3 +526,67 @@ def test_secret_key_rotation_keeps_pending_secrets_readable(tmp_path: Path) -> N
         signing_secrets.unseal(configured("new key"), old)
     with pytest.raises(signing_secrets.UnreadableSecret):
         signing_secrets.unseal(configured(None), from_file)  # a new key file: lost key
+
+
+async def test_webhook_settings_move_both_ways_between_schemas(
+    client: httpx.AsyncClient, database: Database, org: Org, model_id: str, dns: FakeDns
+) -> None:
+    """0003 moves settings out of the jobs row into job_webhooks (and back on downgrade),
+    keeping secrets stored before encryption readable as they were."""
+    dns.table["hooks.example.test"] = ["8.8.8.8"]  # no worker runs: nothing is sent
+    url = "https://hooks.example.test:8443/hook"
+    await submit(
+        client,
+        org.owner.token,
+        model_id,
+        "Revenue",
+        **hook_body(url, webhookMetadata={"ticket": 9}, progressWebhookEnabled=True),
+    )
+    async with database.write() as conn:
+        await conn.execute(update(job_webhooks).values(secret="legacy-plain"))
+        before = (await conn.execute(select(job_webhooks))).one()
+        await conn.run_sync(lambda c: command.downgrade(migrate.alembic_config(c), "0002"))
+    async with database.read() as conn:
+        moved_back = (await conn.execute(text("SELECT webhook FROM jobs"))).scalar_one()
+    if isinstance(moved_back, str):
+        moved_back = json.loads(moved_back)
+    assert moved_back == {
+        "url": url,
+        "secret": "legacy-plain",
+        "metadata": {"ticket": 9},
+        "progress": True,
+    }
+    await migrate.upgrade(database)
+    async with database.read() as conn:
+        after = (await conn.execute(select(job_webhooks))).one()
+    assert after == before and after.destination == "hooks.example.test:8443"
+
+
+def test_a_real_server_refuses_internal_webhooks_and_reads_its_allow_list(
+    database_url: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(small_warehouse_path(tmp_path_factory), home / "demo.duckdb")
+    env = environment(
+        home,
+        database_url,
+        PARLEY_NOW=NOW.isoformat() + "Z",
+        PARLEY_ACCESS_LOG="false",
+        PARLEY_WORKERS="0",  # nothing is ever delivered
+        PARLEY_WEBHOOK_ALLOWED_NETWORKS="127.0.0.2/32",
+    )
+    with running_server(env) as server:
+        creds = server.credentials()
+        headers = {"Authorization": f"Bearer {creds['personalToken']}"}
+
+        def post(url: str) -> httpx.Response:
+            body = {"modelId": creds["modelId"], "prompt": "Revenue", **hook_body(url)}
+            return httpx.post(f"{server.url}/api/v1/ai/jobs", json=body, headers=headers)
+
+        for url in ["http://localhost/", "http://2130706433/", "http://[::1]/", "http://127.1/"]:
+            refused = post(url)
+            assert refused.status_code == 400, (url, refused.text)
+            assert refused.json()["status"] == 400
+        assert post("http://127.0.0.2:9/hook").status_code == 201
+    assert stat.S_IMODE(os.stat(home / "secret.key").st_mode) == 0o600
