@@ -128,17 +128,27 @@ async def work_waiting(conn: AsyncConnection, *, now: datetime) -> bool:
     return (await conn.execute(query)).first() is not None
 
 
-async def deliveries_due(conn: AsyncConnection, *, now: datetime) -> bool:
-    """Whether any webhook delivery is due, read before claiming one (see work_waiting)."""
-    query = (
-        select(_w.id)
-        .where(
-            _w.status == "pending",
-            _w.next_attempt_at <= now,
-            or_(_w.lease_expires_at.is_(None), _w.lease_expires_at < now),
-        )
-        .limit(1)
-    )
+def _due(now: datetime, busy: Sequence[str]) -> list[ColumnElement[bool]]:
+    """A delivery that may be claimed now: pending, due, nobody holds it, and its
+    receiver is not ``busy`` (has as many deliveries in flight as it may)."""
+    where: list[ColumnElement[bool]] = [
+        _w.status == "pending",
+        _w.next_attempt_at <= now,
+        or_(_w.lease_expires_at.is_(None), _w.lease_expires_at < now),
+    ]
+    if busy:
+        where.append(or_(_h.destination.is_(None), _h.destination.not_in(list(busy))))
+    return where
+
+
+def _outbox() -> Any:
+    return webhook_deliveries.outerjoin(job_webhooks, _h.job_id == _w.job_id)
+
+
+async def deliveries_due(conn: AsyncConnection, *, now: datetime, busy: Sequence[str] = ()) -> bool:
+    """Whether any webhook delivery may be claimed, read before claiming one (see
+    work_waiting)."""
+    query = select(_w.id).select_from(_outbox()).where(*_due(now, busy)).limit(1)
     return (await conn.execute(query)).first() is not None
 
 
@@ -261,19 +271,12 @@ async def claim_delivery(
     expires: datetime,
     busy: Sequence[str] = (),
 ) -> tuple[Any, Any | None] | None:
-    """The oldest due delivery nobody holds whose destination is not ``busy`` (has as
-    many deliveries in flight as it may), with its job's webhook settings."""
-    where: list[ColumnElement[bool]] = [
-        _w.status == "pending",
-        _w.next_attempt_at <= now,
-        or_(_w.lease_expires_at.is_(None), _w.lease_expires_at < now),
-    ]
-    if busy:
-        where.append(or_(_h.destination.is_(None), _h.destination.not_in(list(busy))))
+    """The oldest delivery that may be claimed (``_due``), with its job's webhook
+    settings."""
     due = (
         select(_w.id)
-        .select_from(webhook_deliveries.outerjoin(job_webhooks, _h.job_id == _w.job_id))
-        .where(*where)
+        .select_from(_outbox())
+        .where(*_due(now, busy))
         .order_by(_w.next_attempt_at)
         .limit(1)
         .with_for_update(skip_locked=True, of=webhook_deliveries)

@@ -66,10 +66,16 @@ async def job_settings(body: SubmitJobRequest, settings: Settings) -> dict[str, 
     if body.webhookUrl is None:
         return None
     url = str(body.webhookUrl)
+    allowed = destinations.allow_list(settings.webhook_allowed_networks)
     try:
-        await destinations.vet(url, destinations.allow_list(settings.webhook_allowed_networks))
+        with anyio.fail_after(settings.webhook_timeout):
+            await destinations.vet(url, allowed)
     except RefusedDestination as refused:
         raise BadRequest(str(refused)) from refused
+    except TimeoutError as slow:
+        raise BadRequest(
+            f"webhookUrl host {body.webhookUrl.host} could not be resolved in time"
+        ) from slow
     return {
         "url": url,
         "destination": destinations.destination_key(url),
@@ -140,9 +146,9 @@ class Sender:
                 group.start_soon(self._deliver_then_release, delivery, webhook, key)
 
     async def claim(self) -> tuple[Any, Any | None] | None:
-        now = clock.utcnow()
+        now, busy = clock.utcnow(), self.busy()
         async with self.database.read() as conn:
-            if not await repository.deliveries_due(conn, now=now):
+            if not await repository.deliveries_due(conn, now=now, busy=busy):
                 return None
         async with self.database.write() as conn:
             return await repository.claim_delivery(
@@ -150,7 +156,7 @@ class Sender:
                 lease=self.name,
                 now=now,
                 expires=now + timedelta(seconds=self.lease),
-                busy=self.busy(),
+                busy=busy,
             )
 
     async def _deliver_then_release(self, delivery: Any, webhook: Any | None, key: str) -> None:

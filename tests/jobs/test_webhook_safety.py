@@ -590,3 +590,29 @@ def test_a_real_server_refuses_internal_webhooks_and_reads_its_allow_list(
             assert refused.json()["status"] == 400
         assert post("http://127.0.0.2:9/hook").status_code == 201
     assert stat.S_IMODE(os.stat(home / "secret.key").st_mode) == 0o600
+
+
+async def test_a_lookup_that_hangs_is_a_400_in_time(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    org: Org,
+    model_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await set_timeout(app, 0.2)
+    release = threading.Event()
+
+    def hanging(host: str, port: int) -> list[str]:
+        release.wait(5)
+        return ["8.8.8.8"]
+
+    monkeypatch.setattr(destinations, "resolve", hanging)
+    try:
+        response = await submit(
+            client, org.owner.token, model_id, "Revenue", **hook_body("https://slow.test/")
+        )
+    finally:
+        release.set()
+    assert response.status_code == 400 and "in time" in response.json()["detail"]
+    assert await job_count(database) == 0
