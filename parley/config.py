@@ -9,6 +9,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from parley.jobs.destinations import allow_list
+
 DEFAULT_HOME = Path(".parley")
 
 
@@ -35,8 +37,9 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr | None = Field(
         default=None,
-        description="Key that signs pagination cursors; default: one generated and kept in "
-        "the state database, so every replica shares it.",
+        description="Key that signs pagination cursors and encrypts webhook signing secrets; "
+        "default: a cursor key generated and kept in the state database (so every replica "
+        "shares it) and an encryption key file, `secret.key` under home.",
     )
     log_level: str = Field(default="INFO", description="Log level: DEBUG, INFO, WARNING, ERROR.")
     access_log: bool = Field(default=True, description="Log one JSON line per HTTP request.")
@@ -99,12 +102,40 @@ class Settings(BaseSettings):
         "(at most 10 minutes).",
     )
     webhook_timeout: float = Field(
-        default=10.0, gt=0, description="Seconds a webhook receiver has to answer."
+        default=5.0,
+        gt=0,
+        description="Seconds a webhook delivery may take in all (connecting, sending, the "
+        "receiver's answer); a slower receiver counts as a failed try.",
+    )
+    webhook_concurrency: int = Field(
+        default=32, ge=1, description="Webhook deliveries one process makes at the same time."
+    )
+    webhook_per_destination: int = Field(
+        default=2,
+        ge=1,
+        description="Webhook deliveries one process makes at the same time to one receiver "
+        "(`host:port`), so a slow receiver holds up only its own events.",
+    )
+    webhook_allowed_networks: str = Field(
+        default="",
+        description="Comma-separated CIDR networks and host names webhooks may be sent to "
+        "although they are loopback, private or otherwise internal (refused by default).",
+    )
+    previous_secret_keys: SecretStr | None = Field(
+        default=None,
+        description="Comma-separated former values of `PARLEY_SECRET_KEY`, still accepted to "
+        "decrypt webhook signing secrets after a key rotation.",
     )
     first_run: bool = Field(
         default=True,
         description="On an empty database, create a demo organization and print its keys.",
     )
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _allow_list(cls, value: str) -> str:
+        allow_list(value)  # refuse a bad entry at startup, not at the first webhook
+        return value
 
     @field_validator("log_level")
     @classmethod
@@ -126,6 +157,11 @@ class Settings(BaseSettings):
     @property
     def credentials_path(self) -> Path:
         return self.home / "credentials.json"
+
+    @property
+    def secret_key_path(self) -> Path:
+        """Key file that encrypts webhook signing secrets when PARLEY_SECRET_KEY is unset."""
+        return self.home / "secret.key"
 
     @property
     def demo_warehouse_path(self) -> Path:

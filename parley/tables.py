@@ -219,7 +219,6 @@ jobs = Table(
     # A fresh token per claim: a worker that lost its lease can never write again.
     Column("lease_owner", String(100), nullable=True),
     Column("lease_expires_at", UtcDateTime, nullable=True),
-    Column("webhook", JSON, nullable=True),
     # A hash of the caller's key and its Idempotency-Key header.
     Column("idempotency_key", String(64), nullable=True),
     Column("cancel_requested", Boolean, nullable=False),
@@ -252,6 +251,21 @@ jobs = Table(
     # Workers look for the oldest claimable job.
     Index("ix_jobs_claim", "state", "created_at"),
     Index(None, "conversation_id", "created_at"),
+)
+
+# A job's webhook settings, written once at submit: kept out of the jobs row, which every
+# progress step and state change rewrites.
+job_webhooks = Table(
+    "job_webhooks",
+    metadata,
+    Column("job_id", Uuid, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("url", Text, nullable=False),
+    # host:port, the unit of the per-destination delivery limit.
+    Column("destination", String(300), nullable=False),
+    # Encrypted (parley/jobs/signing_secrets.py); plaintext in rows from before that.
+    Column("secret", Text, nullable=False),
+    Column("metadata", JSON, nullable=True),
+    Column("progress", Boolean, nullable=False),
 )
 
 # The webhook outbox: written in a job's final transaction, delivered after commit.

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,10 +12,11 @@ from sqlalchemy import ColumnElement, and_, case, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.jobs import notices
-from parley.tables import jobs, messages, webhook_deliveries
+from parley.tables import job_webhooks, jobs, messages, webhook_deliveries
 
 _j = jobs.c
 _w = webhook_deliveries.c
+_h = job_webhooks.c
 UNFINISHED = ("QUEUED", "EXECUTING", "DELIVERING")
 FINAL = ("COMPLETE", "FAILED", "CANCELLED")
 RUNNING = ("EXECUTING", "DELIVERING")
@@ -126,17 +128,27 @@ async def work_waiting(conn: AsyncConnection, *, now: datetime) -> bool:
     return (await conn.execute(query)).first() is not None
 
 
-async def deliveries_due(conn: AsyncConnection, *, now: datetime) -> bool:
-    """Whether any webhook delivery is due, read before claiming one (see work_waiting)."""
-    query = (
-        select(_w.id)
-        .where(
-            _w.status == "pending",
-            _w.next_attempt_at <= now,
-            or_(_w.lease_expires_at.is_(None), _w.lease_expires_at < now),
-        )
-        .limit(1)
-    )
+def _due(now: datetime, busy: Sequence[str]) -> list[ColumnElement[bool]]:
+    """A delivery that may be claimed now: pending, due, nobody holds it, and its
+    receiver is not ``busy`` (has as many deliveries in flight as it may)."""
+    where: list[ColumnElement[bool]] = [
+        _w.status == "pending",
+        _w.next_attempt_at <= now,
+        or_(_w.lease_expires_at.is_(None), _w.lease_expires_at < now),
+    ]
+    if busy:
+        where.append(or_(_h.destination.is_(None), _h.destination.not_in(list(busy))))
+    return where
+
+
+def _outbox() -> Any:
+    return webhook_deliveries.outerjoin(job_webhooks, _h.job_id == _w.job_id)
+
+
+async def deliveries_due(conn: AsyncConnection, *, now: datetime, busy: Sequence[str] = ()) -> bool:
+    """Whether any webhook delivery may be claimed, read before claiming one (see
+    work_waiting)."""
+    query = select(_w.id).select_from(_outbox()).where(*_due(now, busy)).limit(1)
     return (await conn.execute(query)).first() is not None
 
 
@@ -208,10 +220,23 @@ async def delete_for_conversation(conn: AsyncConnection, conversation_id: uuid.U
     """Jobs, results and pending webhooks of a conversation (before it is deleted)."""
     ids = select(_j.id).where(_j.conversation_id == conversation_id)
     await conn.execute(delete(webhook_deliveries).where(_w.job_id.in_(ids)))
+    await conn.execute(delete(job_webhooks).where(_h.job_id.in_(ids)))
     await conn.execute(delete(jobs).where(_j.conversation_id == conversation_id))
 
 
 # -- the webhook outbox ----------------------------------------------------------------
+
+
+async def add_webhook(conn: AsyncConnection, job_id: uuid.UUID, settings: dict[str, Any]) -> None:
+    """A job's webhook settings, written once with the job."""
+    await conn.execute(job_webhooks.insert().values(job_id=job_id, **settings))
+
+
+async def webhook_of(conn: AsyncConnection, job_id: uuid.UUID) -> Any | None:
+    """Whether and how a job calls back: its URL and progress flag (the secret and
+    metadata are read only when a delivery is sent)."""
+    query = select(_h.url, _h.progress).where(_h.job_id == job_id)
+    return (await conn.execute(query)).first()
 
 
 async def add_delivery(
@@ -239,19 +264,22 @@ async def add_delivery(
 
 
 async def claim_delivery(
-    conn: AsyncConnection, *, lease: str, now: datetime, expires: datetime
-) -> Any | None:
-    """The oldest due delivery nobody holds, with its job's webhook settings."""
+    conn: AsyncConnection,
+    *,
+    lease: str,
+    now: datetime,
+    expires: datetime,
+    busy: Sequence[str] = (),
+) -> tuple[Any, Any | None] | None:
+    """The oldest delivery that may be claimed (``_due``), with its job's webhook
+    settings."""
     due = (
         select(_w.id)
-        .where(
-            _w.status == "pending",
-            _w.next_attempt_at <= now,
-            or_(_w.lease_expires_at.is_(None), _w.lease_expires_at < now),
-        )
+        .select_from(_outbox())
+        .where(*_due(now, busy))
         .order_by(_w.next_attempt_at)
         .limit(1)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=webhook_deliveries)
         .scalar_subquery()
     )
     claimed = (
@@ -264,8 +292,8 @@ async def claim_delivery(
     ).first()
     if claimed is None:
         return None
-    webhook = (await conn.execute(select(_j.webhook).where(_j.id == claimed.job_id))).scalar()
-    return claimed, dict(webhook or {})
+    webhook = (await conn.execute(select(job_webhooks).where(_h.job_id == claimed.job_id))).first()
+    return claimed, webhook
 
 
 async def settle_delivery(

@@ -5,9 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
+import orjson
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from parley.assistant.schemas import Prompt, TopicName
+
+MAX_METADATA_BYTES = 16 * 1024
 
 JobState = Literal["QUEUED", "EXECUTING", "DELIVERING", "COMPLETE", "FAILED", "CANCELLED"]
 
@@ -20,10 +23,28 @@ class SubmitJobRequest(BaseModel):
     prompt: Prompt
     conversationId: uuid.UUID | None = None
     topicName: TopicName | None = None
-    webhookUrl: AnyHttpUrl | None = Field(default=None, description="http(s) only.")
+    webhookUrl: AnyHttpUrl | None = Field(
+        default=None,
+        description="http(s), without credentials, on a public address (internal networks "
+        "only if the server allows them).",
+    )
     webhookSigningSecret: str | None = Field(default=None, min_length=1, max_length=1000)
-    webhookMetadata: dict[str, Any] | None = None
+    webhookMetadata: dict[str, Any] | None = Field(
+        default=None, description="Echoed in every webhook; at most 16 KiB as JSON."
+    )
     progressWebhookEnabled: bool = False
+
+    @field_validator("webhookMetadata")
+    @classmethod
+    def _metadata_size(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            size = len(orjson.dumps(value))
+            if size > MAX_METADATA_BYTES:
+                raise ValueError(
+                    f"webhookMetadata is {size} bytes as JSON; at most {MAX_METADATA_BYTES} "
+                    "bytes (16 KiB) are allowed"
+                )
+        return value
 
     @model_validator(mode="after")
     def _webhook_rules(self) -> SubmitJobRequest:
@@ -32,17 +53,6 @@ class SubmitJobRequest(BaseModel):
         if self.progressWebhookEnabled and self.webhookUrl is None:
             raise ValueError("progressWebhookEnabled needs a webhookUrl")
         return self
-
-    def webhook(self) -> dict[str, Any] | None:
-        """What the worker needs to call back, stored with the job."""
-        if self.webhookUrl is None:
-            return None
-        return {
-            "url": str(self.webhookUrl),
-            "secret": self.webhookSigningSecret,
-            "metadata": self.webhookMetadata,
-            "progress": self.progressWebhookEnabled,
-        }
 
 
 class SubmitJobResponse(BaseModel):

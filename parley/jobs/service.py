@@ -16,7 +16,7 @@ from parley.config import Settings
 from parley.conversations import repository as conversations
 from parley.db import Database
 from parley.errors import BadRequest, Conflict, Forbidden, NotFound
-from parley.jobs import repository, states
+from parley.jobs import repository, states, webhooks
 from parley.jobs.schemas import SubmitJobRequest
 from parley.kit import clock
 from parley.kit.timestamps import to_wire
@@ -72,6 +72,8 @@ async def submit(
     require_ai(caller)
     public_url = settings.resolved_public_url
     key = _idempotency_hash(caller, idempotency_key) if idempotency_key is not None else None
+    # Vetted (a DNS lookup) before the write transaction, which must stay short.
+    webhook = await webhooks.job_settings(body, settings)
     now = clock.utcnow()
     try:
         async with database.write() as conn:
@@ -123,13 +125,14 @@ async def submit(
                     "prompt": body.prompt,
                     "state": "QUEUED",
                     "attempts": 0,
-                    "webhook": body.webhook(),
                     "idempotency_key": key,
                     "cancel_requested": False,
                     "created_at": now,
                     "updated_at": now,
                 },
             )
+            if webhook is not None:
+                await repository.add_webhook(conn, job_id, webhook)
             await repository.add_message(
                 conn,
                 org_id=caller.organization_id,

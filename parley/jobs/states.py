@@ -21,14 +21,13 @@ NOT_ANSWERED = "I could not answer that."
 
 
 def webhook_payload(job: Any, state: str, at: datetime, summary: str | None) -> dict[str, Any]:
-    """The body Parley POSTs to a job's webhookUrl (SPEC §5.6)."""
-    webhook = dict(job.webhook or {})
+    """The event Parley POSTs to a job's webhookUrl (SPEC §5.6), but for its metadata,
+    which the sender adds from the job's webhook settings (stored once, not per event)."""
     return {
         "event_id": str(uuid.uuid4()),
         "jobId": str(job.id),
         "status": state,
         "result_summary": summary,
-        "metadata": webhook.get("metadata"),
         "completed_at": to_wire(at) if state in repository.FINAL else None,
     }
 
@@ -43,8 +42,8 @@ async def queue_webhook(
     max_attempts: int,
     progress: bool = False,
 ) -> None:
-    webhook = dict(job.webhook or {})
-    if not webhook.get("url") or (progress and not webhook.get("progress")):
+    webhook = await repository.webhook_of(conn, job.id)
+    if webhook is None or (progress and not webhook.progress):
         return
     await repository.add_delivery(
         conn,

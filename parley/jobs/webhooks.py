@@ -3,24 +3,35 @@
 Rows are written in the same transaction as the job's state change, so a committed final
 state always has its event queued; a sender claims due rows with a lease (like jobs),
 POSTs them signed, and on failure schedules the next try with exponential backoff.
+
+Deliveries run concurrently, at most ``webhook_per_destination`` at a time to one
+receiver (``host:port``) and each within ``webhook_timeout``: a slow receiver holds up
+its own events only. Every try vets the destination again (parley/jobs/destinations.py)
+and connects to the address it vetted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import logging
 import time
 import uuid
+from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+import anyio
 import httpx
 import orjson
 
 from parley.config import Settings
 from parley.db import Database
-from parley.jobs import repository
+from parley.errors import BadRequest
+from parley.jobs import destinations, repository, signing_secrets
+from parley.jobs.destinations import Destination, RefusedDestination
+from parley.jobs.schemas import SubmitJobRequest
 from parley.jobs.signals import Pulse
 from parley.kit import clock
 
@@ -49,8 +60,54 @@ def backoff(settings: Settings, attempts: int) -> float:
     return float(min(MAX_BACKOFF, settings.webhook_retry_seconds * 2 ** max(0, attempts - 1)))
 
 
+async def job_settings(body: SubmitJobRequest, settings: Settings) -> dict[str, Any] | None:
+    """The webhook settings a submit stores with its job, once its URL has passed the
+    destination policy (a 400 otherwise) and its secret is encrypted."""
+    if body.webhookUrl is None:
+        return None
+    url = str(body.webhookUrl)
+    allowed = destinations.allow_list(settings.webhook_allowed_networks)
+    try:
+        with anyio.fail_after(settings.webhook_timeout):
+            await destinations.vet(url, allowed)
+    except RefusedDestination as refused:
+        raise BadRequest(str(refused)) from refused
+    except TimeoutError as slow:
+        raise BadRequest(
+            f"webhookUrl host {body.webhookUrl.host} could not be resolved in time"
+        ) from slow
+    return {
+        "url": url,
+        "destination": destinations.destination_key(url),
+        "secret": signing_secrets.seal(settings, body.webhookSigningSecret or ""),
+        "metadata": body.webhookMetadata,
+        "progress": body.progressWebhookEnabled,
+    }
+
+
+def event_body(payload: dict[str, Any], metadata: Any) -> dict[str, Any]:
+    """The POSTed event: the queued payload with the job's metadata, which is stored once
+    with the job rather than in every event."""
+    return {
+        "event_id": payload["event_id"],
+        "jobId": payload["jobId"],
+        "status": payload["status"],
+        "result_summary": payload.get("result_summary"),
+        "metadata": metadata,
+        "completed_at": payload.get("completed_at"),
+    }
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 class Sender:
-    """Delivers due webhooks until cancelled; one per process is plenty."""
+    """Delivers due webhooks until stopped; one per process is plenty."""
 
     def __init__(self, database: Database, settings: Settings) -> None:
         self.database = database
@@ -58,46 +115,64 @@ class Sender:
         self.wakeup = Pulse()
         self.name = f"webhooks:{uuid.uuid4().hex[:12]}"
         self.stopping = False
+        self.in_flight: Counter[str] = Counter()
+        # Loaded once: building a context reads the whole CA bundle.
+        self.tls = httpx.create_ssl_context()
+        self.lease = max(LEASE_SECONDS, settings.webhook_timeout * 4)
+
+    def busy(self) -> list[str]:
+        """Destinations with as many deliveries in flight as one may have."""
+        limit = self.settings.webhook_per_destination
+        return sorted(key for key, count in self.in_flight.items() if count >= limit)
 
     async def run(self) -> None:
-        async with httpx.AsyncClient(timeout=self.settings.webhook_timeout) as http:
+        """Claim due deliveries while there is room and send each in its own task; on
+        stop, claim no more and let the ones in flight finish (each within its timeout)."""
+        async with anyio.create_task_group() as group:
             while not self.stopping:
                 ticket = self.wakeup.ticket()
-                try:
-                    sent = await self.send_one(http)
-                except Exception:  # the database may be briefly away; keep sending later
-                    log.exception("webhook delivery failed")
-                    sent = False
-                if not sent:
-                    await self.wakeup.wait(ticket, self.settings.job_poll_interval)
+                claimed = None
+                if self.in_flight.total() < self.settings.webhook_concurrency:
+                    try:
+                        claimed = await self.claim()
+                    except Exception:  # the database may be briefly away; keep sending later
+                        log.exception("webhook delivery failed")
+                if claimed is None:
+                    await Pulse.wait(ticket, self.settings.job_poll_interval)
+                    continue
+                delivery, webhook = claimed
+                key = webhook.destination if webhook is not None else ""
+                self.in_flight[key] += 1
+                group.start_soon(self._deliver_then_release, delivery, webhook, key)
 
-    async def send_one(self, http: httpx.AsyncClient) -> bool:
-        """Try the oldest due delivery; False when none was due."""
-        now = clock.utcnow()
+    async def claim(self) -> tuple[Any, Any | None] | None:
+        now, busy = clock.utcnow(), self.busy()
         async with self.database.read() as conn:
-            if not await repository.deliveries_due(conn, now=now):
-                return False
+            if not await repository.deliveries_due(conn, now=now, busy=busy):
+                return None
         async with self.database.write() as conn:
-            claimed = await repository.claim_delivery(
+            return await repository.claim_delivery(
                 conn,
                 lease=self.name,
                 now=now,
-                expires=now + timedelta(seconds=LEASE_SECONDS),
+                expires=now + timedelta(seconds=self.lease),
+                busy=busy,
             )
-        if claimed is None:
-            return False
-        delivery, webhook = claimed
-        error: str | None = None
-        if not webhook.get("url"):
-            error = "the job has no webhook"
-        else:
-            body, headers = signed_request(str(webhook.get("secret") or ""), dict(delivery.payload))
-            try:
-                response = await http.post(str(webhook["url"]), content=body, headers=headers)
-                if not 200 <= response.status_code < 300:
-                    error = f"HTTP {response.status_code}"
-            except httpx.HTTPError as failure:
-                error = f"{type(failure).__name__}: {failure}"[:500]
+
+    async def _deliver_then_release(self, delivery: Any, webhook: Any | None, key: str) -> None:
+        try:
+            await self.deliver(delivery, webhook)
+        except Exception:  # its lease runs out and it is tried again
+            log.exception("webhook delivery failed")
+        finally:
+            self.in_flight[key] -= 1
+            if self.in_flight[key] <= 0:
+                del self.in_flight[key]
+            self.wakeup.fire()  # room for another delivery, maybe to the same receiver
+
+    async def deliver(self, delivery: Any, webhook: Any | None) -> None:
+        """One try of one delivery, and its outcome recorded."""
+        error = await self.attempt(delivery, webhook)
         now = clock.utcnow()
         async with self.database.write() as conn:
             if error is None:
@@ -120,4 +195,55 @@ class Sender:
                     next_attempt_at=retry,
                     error=error,
                 )
-        return True
+
+    async def attempt(self, delivery: Any, webhook: Any | None) -> str | None:
+        """POST the event; None when the receiver took it, else what went wrong."""
+        if webhook is None:
+            return "the job has no webhook"
+        timeout = self.settings.webhook_timeout
+        allowed = destinations.allow_list(self.settings.webhook_allowed_networks)
+        try:
+            secret = signing_secrets.unseal(self.settings, webhook.secret)
+            body = event_body(dict(delivery.payload), webhook.metadata)
+            with anyio.fail_after(timeout):
+                # Vetted again on every try: the name may point elsewhere by now.
+                destination = await destinations.vet(webhook.url, allowed)
+                status = await self.post(destination, secret, body)
+        except (RefusedDestination, signing_secrets.UnreadableSecret) as refused:
+            return str(refused)
+        except TimeoutError:
+            return f"no answer within {timeout:g} s"
+        except httpx.HTTPError as failure:
+            return f"{type(failure).__name__}: {failure}"[:500]
+        if not 200 <= status < 300:
+            return f"HTTP {status}"
+        return None
+
+    async def post(self, destination: Destination, secret: str, payload: dict[str, Any]) -> int:
+        """Send to the vetted address while the request still names the original host
+        (``Host`` header, TLS server name and certificate check)."""
+        content, headers = signed_request(secret, payload)
+        url = destination.url
+        headers["Host"] = url.netloc.decode("ascii")
+        extensions: dict[str, Any] = {}
+        if url.scheme == "https" and not _is_address(destination.host):
+            extensions["sni_hostname"] = destination.host
+        # A fresh client per try: a pooled connection verified for one name must never
+        # carry another name's request to the same address.
+        async with (
+            httpx.AsyncClient(
+                verify=self.tls,
+                trust_env=False,
+                follow_redirects=False,
+                timeout=self.settings.webhook_timeout,
+            ) as http,
+            http.stream(
+                "POST",
+                url.copy_with(host=destination.address),
+                content=content,
+                headers=headers,
+                extensions=extensions,
+            ) as response,
+        ):
+            # Only the status matters; the response body is never read.
+            return response.status_code

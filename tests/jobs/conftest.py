@@ -23,7 +23,14 @@ def workers() -> int:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path, workers: int) -> Settings:
+def allowed_networks() -> str:
+    """PARLEY_WEBHOOK_ALLOWED_NETWORKS of the app under test: none, as by default; a test
+    that runs a loopback receiver allows it explicitly."""
+    return ""
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, workers: int, allowed_networks: str) -> Settings:
     return Settings(
         _env_file=None,
         database_url=database_url,
@@ -33,6 +40,7 @@ def settings(database_url: str, tmp_path: Path, workers: int) -> Settings:
         workers=workers,
         job_poll_interval=0.05,
         webhook_retry_seconds=0.05,
+        webhook_allowed_networks=allowed_networks,
         now=NOW,
     )
 

@@ -57,6 +57,12 @@ class Receiver:
 
 
 @pytest.fixture
+def allowed_networks() -> str:
+    # The receivers here listen on loopback, which webhooks may reach only when allowed.
+    return "127.0.0.1/32"
+
+
+@pytest.fixture
 def receiver() -> Iterator[Receiver]:
     with Receiver(outage=2) as running:
         yield running
