@@ -23,8 +23,10 @@ from parley.jobs.endpoints import router as jobs_router
 from parley.jobs.notices import CHANGED, SUBMITTED, Listener
 from parley.jobs.signals import Pulse
 from parley.jobs.worker import Workers
+from parley.kit.private_files import private_dir
+from parley.maintenance import checkpoint_forever
 from parley.metrics import Metrics
-from parley.middleware import RequestContext
+from parley.middleware import BodyLimit, RequestContext
 from parley.models.endpoints import router as models_router
 from parley.system.endpoints import router as system_router
 from parley.web import router as web_router
@@ -55,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.home.exists():
+            private_dir(settings.home)
         database = Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
         app.state.database = database
         app.state.cursor_codec = await instance.prepare(database, settings)
@@ -68,6 +72,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 database, {SUBMITTED: app.state.job_wakeup, CHANGED: app.state.job_changes}
             )
             listener = asyncio.create_task(notices.run(), name="parley-job-notices")
+        checkpoints = None
+        if database.sqlite_path is not None:
+            checkpoints = asyncio.create_task(
+                checkpoint_forever(database, settings.sqlite_checkpoint_seconds),
+                name="parley-wal-checkpoints",
+            )
         workers = None
         if settings.workers > 0:
             pool = Workers(
@@ -93,10 +103,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     workers.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await workers
-            if listener is not None:
-                listener.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await listener
+            for task in (listener, checkpoints):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             app.state.runtimes.close()
             await database.dispose()
 
@@ -117,6 +128,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(system_router)
     app.include_router(web_router)
     app.openapi = lambda: _openapi_without_422(app)  # type: ignore[method-assign]
+    # Added first, so it runs inside RequestContext: refusals are logged and counted.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout)
     app.add_middleware(RequestContext, metrics=app.state.metrics, log_requests=settings.access_log)
     return app
 

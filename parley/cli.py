@@ -31,7 +31,7 @@ from parley.db import Database
 from parley.demo.model import load_demo_model
 from parley.demo.warehouse import build_demo_warehouse
 from parley.errors import ApiError, NotFound
-from parley.kit import clock
+from parley.kit import clock, header_limit
 from parley.models import repository as models_repository
 from parley.models import service as models_service
 
@@ -156,6 +156,8 @@ def serve(
         log_config=None,
         access_log=False,
         server_header=False,
+        http=header_limit.protocol_class(settings.max_header_bytes),
+        h11_max_incomplete_event_size=settings.max_header_bytes,
     )
 
 
