@@ -15,6 +15,7 @@ from parley import __version__, instance, logs
 from parley.assistant.endpoints import router as assistant_router
 from parley.assistant.runtime import Runtimes
 from parley.auth.ratelimit import rate_limiter_for
+from parley.auth.throttle import failure_throttle_for
 from parley.config import Settings, get_settings
 from parley.conversations.endpoints import router as conversations_router
 from parley.db import Database
@@ -26,7 +27,7 @@ from parley.jobs.worker import Workers
 from parley.kit.private_files import private_dir
 from parley.maintenance import checkpoint_forever
 from parley.metrics import Metrics
-from parley.middleware import BodyLimit, RequestContext
+from parley.middleware import RequestContext, RequestLimits
 from parley.models.endpoints import router as models_router
 from parley.system.endpoints import router as system_router
 from parley.web import router as web_router
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.database = database
         app.state.cursor_codec = await instance.prepare(database, settings)
         app.state.rate_limiter = rate_limiter_for(database)
+        app.state.auth_throttle = failure_throttle_for(database, settings.auth_failures_per_minute)
         app.state.runtimes = Runtimes(settings)
         app.state.job_wakeup = Pulse()
         app.state.job_changes = Pulse()
@@ -129,7 +131,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(web_router)
     app.openapi = lambda: _openapi_without_422(app)  # type: ignore[method-assign]
     # Added first, so it runs inside RequestContext: refusals are logged and counted.
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout)
+    app.add_middleware(
+        RequestLimits, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout
+    )
     app.add_middleware(RequestContext, metrics=app.state.metrics, log_requests=settings.access_log)
     return app
 

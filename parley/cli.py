@@ -147,9 +147,9 @@ def serve(
             "organization key and a personal token.\n"
             f"  demo model:       {credentials.modelId}\n"
             f"  credentials file: {path} (readable by you only; the tokens are not printed)\n"
-            "Try: TOKEN=$(python3 -c \"import json; print(json.load(open("
+            'Try: TOKEN=$(python3 -c "import json; print(json.load(open('
             f"'{path}'))['personalToken'])\")\n"
-            f"     curl -H \"Authorization: Bearer $TOKEN\" "
+            f'     curl -H "Authorization: Bearer $TOKEN" '
             f"{credentials.baseUrl}/api/v1/ai/conversations",
         )
     app_instance = create_app(settings)

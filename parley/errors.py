@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from parley.kit import text
 from parley.kit.responses import JsonResponse
 
 log = logging.getLogger("parley.errors")
@@ -72,6 +73,8 @@ def _describe_validation(exc: RequestValidationError) -> str:
         where = ".".join(location) or "request"
         if error.get("type") == "json_invalid":
             parts.append("request body is not valid JSON")
+        elif error.get("type") == text.ERROR_TYPE:
+            parts.append(str(error.get("msg")))
         elif error.get("type") == "extra_forbidden":
             parts.append(f"{where}: unknown field")
         else:

@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from parley import logs
+from parley.kit import text
 from parley.kit.responses import JsonResponse
 from parley.metrics import Metrics
 
@@ -97,9 +98,10 @@ class BodyTimeout(HTTPException):
         )
 
 
-class BodyLimit:
-    """Bounds every request body in size and in time, before the application (and so
-    authentication) sees it.
+class RequestLimits:
+    """Bounds every request body in size and in time, and refuses a NUL in the query
+    string or path (kit/text.py), before the application (and so authentication) sees
+    the request.
 
     A declared ``Content-Length`` over the cap is refused without reading a byte; a
     chunked body is counted as it arrives. A body that is not complete within
@@ -116,6 +118,10 @@ class BodyLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if text.in_query(scope["query_string"]) or "\x00" in scope["path"]:
+            refusal = HTTPException(400, text.message("query string or path"))
+            await _refusal(refusal)(scope, receive, send)
             return
         declared: bytes | None = None
         chunked = False

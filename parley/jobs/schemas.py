@@ -5,17 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AnyHttpUrl, BaseModel, Field, model_validator
 
 from parley.assistant.schemas import Prompt, TopicName
+from parley.kit.text import RequestBody
 
 JobState = Literal["QUEUED", "EXECUTING", "DELIVERING", "COMPLETE", "FAILED", "CANCELLED"]
 
 
-class SubmitJobRequest(BaseModel):
-    # Unknown body fields are a 400 (SPEC §1), not silently dropped.
-    model_config = ConfigDict(extra="forbid")
-
+class SubmitJobRequest(RequestBody):
     modelId: uuid.UUID
     prompt: Prompt
     conversationId: uuid.UUID | None = None
