@@ -23,6 +23,7 @@ from parley.errors import install_handlers
 from parley.jobs.endpoints import router as jobs_router
 from parley.jobs.notices import CHANGED, SUBMITTED, Listener
 from parley.jobs.signals import Pulse
+from parley.jobs.streams import StreamSlots
 from parley.jobs.worker import Workers
 from parley.kit.private_files import private_dir
 from parley.maintenance import checkpoint_forever
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.runtimes = Runtimes(settings)
         app.state.job_wakeup = Pulse()
         app.state.job_changes = Pulse()
+        app.state.event_streams = StreamSlots(settings.event_streams_per_token)
         listener = None
         if not database.is_sqlite:
             notices = Listener(
