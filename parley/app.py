@@ -38,8 +38,8 @@ SHUTDOWN_GRACE_SECONDS = 10.0
 
 
 def _openapi_without_422(app: FastAPI) -> dict[str, Any]:
-    """The schema FastAPI generates, minus the 422 it adds to every route: Parley
-    answers unparseable requests with 400 (SPEC §1)."""
+    """The schema FastAPI generates, minus the validation 422 it adds to every route:
+    Parley answers unparseable requests with 400. A 422 a route declares itself stays."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
@@ -47,7 +47,9 @@ def _openapi_without_422(app: FastAPI) -> dict[str, Any]:
     )
     for path in schema.get("paths", {}).values():
         for operation in path.values():
-            operation.get("responses", {}).pop("422", None)
+            responses = operation.get("responses", {})
+            if "HTTPValidationError" in str(responses.get("422", "")):
+                del responses["422"]
     for name in ("HTTPValidationError", "ValidationError"):
         schema.get("components", {}).get("schemas", {}).pop(name, None)
     app.openapi_schema = schema
@@ -119,7 +121,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Parley",
         version=__version__,
         description="A self-hosted server for AI analytics conversations, "
-        "compatible with Omni's AI API.",
+        "compatible with Omni's AI API. Request bodies are limited to "
+        "`PARLEY_MAX_BODY_BYTES` (default 1 MiB, else 413), the request line and headers "
+        "to `PARLEY_MAX_HEADER_BYTES` (default 64 KiB, else 431), and text fields may not "
+        "contain NUL characters (400).",
         lifespan=lifespan,
     )
     app.state.settings = settings

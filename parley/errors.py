@@ -57,6 +57,11 @@ class Conflict(ApiError):
     default_detail = "Conflict"
 
 
+class UnprocessableContent(ApiError):
+    status = 422
+    default_detail = "The request cannot be processed"
+
+
 class TooManyRequests(ApiError):
     status = 429
     default_detail = "Rate limit exceeded"
@@ -118,6 +123,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "Missing, malformed, unknown, revoked or expired token.",
     },
     403: {"model": ErrorBody, "description": "Authenticated but not allowed."},
+    413: {
+        "model": ErrorBody,
+        "description": "The body is larger than `PARLEY_MAX_BODY_BYTES` (default 1 MiB).",
+    },
     429: {"model": ErrorBody, "description": "Rate limit exceeded; see `Retry-After`."},
 }
 

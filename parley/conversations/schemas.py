@@ -74,4 +74,6 @@ class ConversationDetail(BaseModel):
 
 
 class RenameRequest(RequestBody):
-    name: str = Field(description="1 to 500 characters.")
+    name: str = Field(
+        min_length=1, max_length=500, description="1 to 500 characters (after trimming)."
+    )

@@ -17,7 +17,7 @@ from parley.auth.dependencies import Caller
 from parley.charts import NothingToChart, render_png
 from parley.config import Settings
 from parley.db import DatabaseDep, ReadConn
-from parley.errors import responses
+from parley.errors import ErrorBody, responses
 from parley.jobs import repository, service
 from parley.jobs.schemas import (
     CancelResponse,
@@ -27,6 +27,7 @@ from parley.jobs.schemas import (
     SubmitJobRequest,
     SubmitJobResponse,
 )
+from parley.jobs.service import MAX_IDEMPOTENCY_KEY
 from parley.jobs.signals import Pulse
 from parley.jobs.streams import RECONNECT_MS, SlotStream, StreamSlots
 from parley.kit.responses import JsonResponse
@@ -49,12 +50,19 @@ def _settings(request: Request) -> Settings:
     "/jobs",
     status_code=201,
     response_model=SubmitJobResponse,
-    responses=responses(400, 401, 403, 404, 429)
-    | {409: {"description": "The conversation already has an unfinished job."}},
+    responses=responses(400, 401, 403, 404, 413, 429)
+    | {
+        409: {"model": ErrorBody, "description": "The conversation has an unfinished job."},
+        422: {
+            "model": ErrorBody,
+            "description": "The `Idempotency-Key` was used with a different request.",
+        },
+    },
     summary="Submit an AI job",
     description="Queue the assistant on one prompt, in a new conversation or continuing "
     "`conversationId`. Beyond Omni: an `Idempotency-Key` header makes a retried submit "
-    "return the first response instead of queuing a second job.",
+    "(the same body and `userId`) return the first response instead of queuing a second "
+    "job, for 24 hours; the same key with a different request is a 422.",
 )
 async def submit_job(
     request: Request,
@@ -62,7 +70,15 @@ async def submit_job(
     caller: Caller,
     database: DatabaseDep,
     user_id: UserIdQuery = None,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=MAX_IDEMPOTENCY_KEY,
+            description=f"1 to {MAX_IDEMPOTENCY_KEY} characters, unique per request.",
+        ),
+    ] = None,
 ) -> Response:
     submitted = await service.submit(
         database,
@@ -119,12 +135,18 @@ async def get_result(
     responses=responses(400, 401, 403, 404, 429),
     summary="Cancel an AI job",
     description="QUEUED jobs are cancelled at once, EXECUTING ones when their current "
-    "iteration ends (the response may still say EXECUTING); later states are unchanged.",
+    "iteration ends (the response may still say EXECUTING); later states are unchanged. "
+    "The job must be visible to the caller as GET /jobs/{jobId} sees it (with `userId`, "
+    "only that member's), else 404.",
 )
 async def cancel_job(
-    request: Request, jobId: uuid.UUID, caller: Caller, database: DatabaseDep
+    request: Request,
+    jobId: uuid.UUID,
+    caller: Caller,
+    database: DatabaseDep,
+    user_id: UserIdQuery = None,
 ) -> Response:
-    answer = await service.cancel(database, caller, jobId, _settings(request))
+    answer = await service.cancel(database, caller, jobId, _settings(request), user_id)
     request.app.state.job_changes.fire()
     return JsonResponse(answer)
 
