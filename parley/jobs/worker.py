@@ -94,8 +94,10 @@ class Workers:
 
     async def _loop(self, index: int) -> None:
         name = worker_name(index)
+        # A submit wakes the worker at once even while it backs off, so the cap only
+        # bounds how long queued work may wait after an outage.
         backoff = Backoff(
-            log, f"worker {index}: claiming a job", base=self.settings.job_poll_interval
+            log, f"worker {index}: claiming a job", base=self.settings.job_poll_interval, cap=10.0
         )
         while not self.stopping:
             ticket = self.wakeup.ticket()

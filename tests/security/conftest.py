@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -21,11 +24,39 @@ def new_home(folder: Path, factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@dataclass
+class Served(Server):
+    """A running server whose output is read as it comes (an unread pipe would fill up
+    and stall the server's logging) and kept for the test."""
+
+    lines: list[str] = field(default_factory=list)
+    reader: threading.Thread | None = None
+
+    def stop_and_read(self) -> str:
+        """Stop the server gracefully and return everything it printed."""
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        if self.reader is not None:
+            self.reader.join(timeout=10)
+        return "".join(self.lines)
+
+
 @contextmanager
-def serve(home: Path, database_url: str | None, *args: str, **settings: str) -> Iterator[Server]:
+def serve(home: Path, database_url: str | None, *args: str, **settings: str) -> Iterator[Served]:
     env = environment(home, database_url, PARLEY_ACCESS_LOG="false", **settings)
     with running_server(env, *args) as server:
-        yield server
+        served = Served(server.url, server.home, server.env, server.process)
+        stream = server.process.stdout
+        assert stream is not None
+
+        def drain() -> None:
+            with contextlib.suppress(ValueError, OSError):
+                for line in stream:
+                    served.lines.append(line)
+
+        served.reader = threading.Thread(target=drain, daemon=True)
+        served.reader.start()
+        yield served
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -48,9 +48,7 @@ def test_home_database_and_credentials_are_private_and_the_banner_prints_no_toke
         while (home / "parley.db-wal").stat().st_size and time.monotonic() < deadline:
             time.sleep(0.1)
         assert (home / "parley.db-wal").stat().st_size == 0
-        server.process.terminate()
-        assert server.process.stdout is not None
-        banner = server.process.stdout.read()
+        banner = server.stop_and_read()
     assert str((home / "credentials.json").resolve()) in banner
     assert token not in banner and creds["organizationKey"] not in banner
     assert "parley_" not in banner
