@@ -76,7 +76,7 @@ def raw_request(server: Server, head: bytes, body: bytes = b"") -> socket.socket
 
 def read_all(sock: socket.socket) -> bytes:
     """Everything the server sends until it closes the connection."""
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         chunk = sock.recv(65536)
         if not chunk:
