@@ -15,6 +15,7 @@ from parley import __version__, instance, logs
 from parley.assistant.endpoints import router as assistant_router
 from parley.assistant.runtime import Runtimes
 from parley.auth.ratelimit import rate_limiter_for
+from parley.auth.throttle import failure_throttle_for
 from parley.config import Settings, get_settings
 from parley.conversations.endpoints import router as conversations_router
 from parley.db import Database
@@ -22,9 +23,12 @@ from parley.errors import install_handlers
 from parley.jobs.endpoints import router as jobs_router
 from parley.jobs.notices import CHANGED, SUBMITTED, Listener
 from parley.jobs.signals import Pulse
+from parley.jobs.streams import StreamSlots
 from parley.jobs.worker import Workers
+from parley.kit.private_files import private_dir
+from parley.maintenance import checkpoint_forever
 from parley.metrics import Metrics
-from parley.middleware import RequestContext
+from parley.middleware import RequestContext, RequestLimits
 from parley.models.endpoints import router as models_router
 from parley.system.endpoints import router as system_router
 from parley.web import router as web_router
@@ -34,8 +38,8 @@ SHUTDOWN_GRACE_SECONDS = 10.0
 
 
 def _openapi_without_422(app: FastAPI) -> dict[str, Any]:
-    """The schema FastAPI generates, minus the 422 it adds to every route: Parley
-    answers unparseable requests with 400 (SPEC §1)."""
+    """The schema FastAPI generates, minus the validation 422 it adds to every route:
+    Parley answers unparseable requests with 400. A 422 a route declares itself stays."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(
@@ -43,7 +47,9 @@ def _openapi_without_422(app: FastAPI) -> dict[str, Any]:
     )
     for path in schema.get("paths", {}).values():
         for operation in path.values():
-            operation.get("responses", {}).pop("422", None)
+            responses = operation.get("responses", {})
+            if "HTTPValidationError" in str(responses.get("422", "")):
+                del responses["422"]
     for name in ("HTTPValidationError", "ValidationError"):
         schema.get("components", {}).get("schemas", {}).pop(name, None)
     app.openapi_schema = schema
@@ -55,19 +61,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.home.exists():
+            private_dir(settings.home)
         database = Database(settings.resolved_database_url, pool_size=settings.db_pool_size)
         app.state.database = database
         app.state.cursor_codec = await instance.prepare(database, settings)
         app.state.rate_limiter = rate_limiter_for(database)
+        app.state.auth_throttle = failure_throttle_for(database, settings.auth_failures_per_minute)
         app.state.runtimes = Runtimes(settings)
         app.state.job_wakeup = Pulse()
         app.state.job_changes = Pulse()
+        app.state.event_streams = StreamSlots(settings.event_streams_per_token)
         listener = None
         if not database.is_sqlite:
             notices = Listener(
                 database, {SUBMITTED: app.state.job_wakeup, CHANGED: app.state.job_changes}
             )
             listener = asyncio.create_task(notices.run(), name="parley-job-notices")
+        checkpoints = None
+        if database.sqlite_path is not None:
+            checkpoints = asyncio.create_task(
+                checkpoint_forever(database, settings.sqlite_checkpoint_seconds),
+                name="parley-wal-checkpoints",
+            )
         workers = None
         if settings.workers > 0:
             pool = Workers(
@@ -93,10 +109,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     workers.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await workers
-            if listener is not None:
-                listener.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await listener
+            for task in (listener, checkpoints):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             app.state.runtimes.close()
             await database.dispose()
 
@@ -104,7 +121,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Parley",
         version=__version__,
         description="A self-hosted server for AI analytics conversations, "
-        "compatible with Omni's AI API.",
+        "compatible with Omni's AI API. Request bodies are limited to "
+        "`PARLEY_MAX_BODY_BYTES` (default 1 MiB, else 413), the request line and headers "
+        "to `PARLEY_MAX_HEADER_BYTES` (default 64 KiB, else 431), and text fields may not "
+        "contain NUL characters (400).",
         lifespan=lifespan,
     )
     app.state.settings = settings
@@ -117,6 +137,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(system_router)
     app.include_router(web_router)
     app.openapi = lambda: _openapi_without_422(app)  # type: ignore[method-assign]
+    # Added first, so it runs inside RequestContext: refusals are logged and counted.
+    app.add_middleware(
+        RequestLimits, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout
+    )
     app.add_middleware(RequestContext, metrics=app.state.metrics, log_requests=settings.access_log)
     return app
 

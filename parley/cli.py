@@ -31,7 +31,7 @@ from parley.db import Database
 from parley.demo.model import load_demo_model
 from parley.demo.warehouse import build_demo_warehouse
 from parley.errors import ApiError, NotFound
-from parley.kit import clock
+from parley.kit import clock, header_limit
 from parley.models import repository as models_repository
 from parley.models import service as models_service
 
@@ -131,15 +131,25 @@ def serve(
 
     credentials = _run(as_json, prepare)
     if credentials is not None:
+        # The tokens stay in the private credentials file: stdout often ends up in logs.
+        path = settings.credentials_path.resolve()
         _emit(
             as_json,
-            {"event": "first_run", **asdict(credentials)},
-            "[bold]First run:[/bold] created organization 'Demo' with an admin member.\n"
-            f"  organization key: {credentials.organizationKey}\n"
-            f"  personal token:   {credentials.personalToken}\n"
+            {
+                "event": "first_run",
+                "baseUrl": credentials.baseUrl,
+                "organizationId": credentials.organizationId,
+                "membershipId": credentials.membershipId,
+                "modelId": credentials.modelId,
+                "credentialsFile": str(path),
+            },
+            "[bold]First run:[/bold] created organization 'Demo' with an admin member, an "
+            "organization key and a personal token.\n"
             f"  demo model:       {credentials.modelId}\n"
-            f"  (saved to {settings.credentials_path}; they are not shown again)\n"
-            f"Try: curl -H 'Authorization: Bearer {credentials.personalToken}' "
+            f"  credentials file: {path} (readable by you only; the tokens are not printed)\n"
+            'Try: TOKEN=$(python3 -c "import json; print(json.load(open('
+            f"'{path}'))['personalToken'])\")\n"
+            f'     curl -H "Authorization: Bearer $TOKEN" '
             f"{credentials.baseUrl}/api/v1/ai/conversations",
         )
     app_instance = create_app(settings)
@@ -156,6 +166,8 @@ def serve(
         log_config=None,
         access_log=False,
         server_header=False,
+        http=header_limit.protocol_class(settings.max_header_bytes),
+        h11_max_incomplete_event_size=settings.max_header_bytes,
     )
 
 

@@ -126,6 +126,48 @@ class Settings(BaseSettings):
         description="Comma-separated former values of `PARLEY_SECRET_KEY`, still accepted to "
         "decrypt webhook signing secrets after a key rotation.",
     )
+    max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1,
+        description="Largest request body accepted; a larger one is refused with 413 before "
+        "it is read or its token checked.",
+    )
+    max_header_bytes: int = Field(
+        default=64 * 1024,
+        ge=1024,
+        description="Most bytes of request line and headers `parley serve` reads for one "
+        "request; more is refused with 431.",
+    )
+    body_timeout: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a client has to send a request body in full; a slow or short "
+        "body is answered 408 and the connection closed.",
+    )
+    auth_failures_per_minute: int = Field(
+        default=20,
+        ge=1,
+        description="Failed authentications allowed per client address per minute; further "
+        "failed attempts get 429 (valid tokens are never refused by this).",
+    )
+    event_streams_per_token: int = Field(
+        default=10,
+        ge=1,
+        description="Event streams one token may hold open at once (per process); one more "
+        "is refused with 429.",
+    )
+    event_stream_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="Longest an event stream stays open; then it ends and the client "
+        "reconnects with `Last-Event-ID`.",
+    )
+    sqlite_checkpoint_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="SQLite only: how often the server checkpoints the write-ahead log and "
+        "truncates it to nothing.",
+    )
     first_run: bool = Field(
         default=True,
         description="On an empty database, create a demo organization and print its keys.",

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -25,8 +25,12 @@ from sqlalchemy.util import greenlet_spawn
 
 from parley.kit.direct_sql import AsyncpgReader, Reader, SqliteReader
 from parley.kit.inline_sqlite import inline_connector
+from parley.kit.private_files import private_dir, private_file, restrict_if_present
 
 _WRITE = "parley_write"
+JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024
+# Touches no row, yet both databases refuse it when they cannot write.
+_NO_OP_WRITE = text("UPDATE instance_secrets SET value = value WHERE name = ''")
 
 
 class Database:
@@ -36,7 +40,7 @@ class Database:
         if self.is_sqlite:
             self._prepare_sqlite_path()
             self.engine: AsyncEngine = create_async_engine(
-                self.url, pool_size=pool_size, max_overflow=pool_size
+                self.url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True
             )
             _tune_sqlite(self.engine)
             # Short reads run in place; see parley/kit/inline_sqlite.py.
@@ -45,12 +49,17 @@ class Database:
                 async_creator=inline_connector(self.url.database or ":memory:"),
                 pool_size=pool_size,
                 max_overflow=pool_size,
+                hide_parameters=True,
             )
             _tune_sqlite(self.read_engine)
             self._direct_pool = _SqlitePool(self.url.database or ":memory:", size=pool_size)
         else:
             self.engine = create_async_engine(
-                self.url, pool_size=pool_size, max_overflow=pool_size, pool_use_lifo=True
+                self.url,
+                pool_size=pool_size,
+                max_overflow=pool_size,
+                pool_use_lifo=True,
+                hide_parameters=True,
             )
             _check_postgres_on_checkout(self.engine)
             self.read_engine = self.engine
@@ -58,7 +67,36 @@ class Database:
     def _prepare_sqlite_path(self) -> None:
         database = self.url.database
         if database and database != ":memory:" and not database.startswith("file:"):
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(database)
+            if not path.parent.exists():
+                private_dir(path.parent)
+            # SQLite gives the -wal and -shm files the database file's mode, so a
+            # private database file keeps them private too; older ones are tightened.
+            private_file(path)
+            for suffix in ("-wal", "-shm"):
+                restrict_if_present(path.with_name(path.name + suffix))
+
+    @property
+    def sqlite_path(self) -> str | None:
+        database = self.url.database
+        if not self.is_sqlite or not database or database == ":memory:":
+            return None
+        return database
+
+    def checkpoint(self) -> None:
+        """SQLite: copy the write-ahead log into the database and truncate it to nothing
+        (blocking; run it on a thread). Without this the log only ever grows to its
+        largest burst; ``journal_size_limit`` trims it after the checkpoints SQLite
+        runs by itself, this empties it."""
+        path = self.sqlite_path
+        if path is None:
+            return
+        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        try:
+            _configure_sqlite(connection)
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        finally:
+            connection.close()
 
     @property
     def dialect(self) -> str:
@@ -117,6 +155,19 @@ class Database:
             async with conn.begin():
                 yield conn
 
+    async def check_writable(self) -> None:
+        """Raise unless the database takes a write: a no-op UPDATE in a transaction that
+        is rolled back. A database that is read-only (a file's mode, a full disk on
+        PostgreSQL's side, a standby after a failover) fails here, where a SELECT would
+        still pass."""
+        async with self.engine.connect() as conn:
+            await conn.execution_options(**{_WRITE: True})
+            transaction = await conn.begin()
+            try:
+                await conn.execute(_NO_OP_WRITE)
+            finally:
+                await transaction.rollback()
+
     async def dispose(self) -> None:
         if self.is_sqlite:
             self._direct_pool.close()
@@ -140,6 +191,9 @@ def _configure_sqlite(dbapi_connection: Any) -> None:
     # 64 MiB of page cache per connection (SQLite's default is 2 MiB): the list's
     # indexes stay in memory, and bulk loads stop re-reading B-tree pages.
     cursor.execute("PRAGMA cache_size=-65536")
+    # After a checkpoint has copied the log back, a log larger than this is truncated
+    # to it instead of keeping the size of its largest burst forever.
+    cursor.execute(f"PRAGMA journal_size_limit={JOURNAL_SIZE_LIMIT}")
     cursor.close()
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from parley.kit import text
 from parley.kit.responses import JsonResponse
 
 log = logging.getLogger("parley.errors")
@@ -56,6 +57,11 @@ class Conflict(ApiError):
     default_detail = "Conflict"
 
 
+class UnprocessableContent(ApiError):
+    status = 422
+    default_detail = "The request cannot be processed"
+
+
 class TooManyRequests(ApiError):
     status = 429
     default_detail = "Rate limit exceeded"
@@ -72,6 +78,8 @@ def _describe_validation(exc: RequestValidationError) -> str:
         where = ".".join(location) or "request"
         if error.get("type") == "json_invalid":
             parts.append("request body is not valid JSON")
+        elif error.get("type") == text.ERROR_TYPE:
+            parts.append(str(error.get("msg")))
         elif error.get("type") == "extra_forbidden":
             parts.append(f"{where}: unknown field")
         else:
@@ -115,6 +123,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "Missing, malformed, unknown, revoked or expired token.",
     },
     403: {"model": ErrorBody, "description": "Authenticated but not allowed."},
+    413: {
+        "model": ErrorBody,
+        "description": "The body is larger than `PARLEY_MAX_BODY_BYTES` (default 1 MiB).",
+    },
     429: {"model": ErrorBody, "description": "Rate limit exceeded; see `Retry-After`."},
 }
 

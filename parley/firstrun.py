@@ -19,6 +19,7 @@ from parley.db import Database
 from parley.demo.model import MODEL_PATH
 from parley.demo.warehouse import build_demo_warehouse
 from parley.kit import clock
+from parley.kit.private_files import private_dir, private_file
 from parley.models import service as models
 
 DEMO_ORG = "Demo"
@@ -41,6 +42,7 @@ def ensure_demo_warehouse(
     settings: Settings, progress: Callable[[int, int], None] | None = None
 ) -> bool:
     """Build the demo warehouse under the home folder if it is missing; True if built."""
+    private_dir(settings.home)
     path = settings.demo_warehouse_path
     if path.exists():
         return False
@@ -82,9 +84,10 @@ async def ensure_demo(database: Database, settings: Settings) -> Credentials | N
 
 
 def write_credentials(path: Path, credentials: Credentials) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Created private from the start: the file holds live secrets.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    private_dir(path.parent)
+    # Private before anything is written: the file holds live secrets.
+    private_file(path)
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC)
     with os.fdopen(fd, "w") as handle:
         json.dump(asdict(credentials), handle, indent=2)
         handle.write("\n")

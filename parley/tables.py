@@ -188,6 +188,15 @@ rate_limit_windows = Table(
     Column("n", Integer, nullable=False),
 )
 
+# Failed authentications per client address and one-minute window (auth/throttle.py).
+auth_failure_windows = Table(
+    "auth_failure_windows",
+    metadata,
+    Column("client", String(64), primary_key=True),
+    Column("window_start", Integer, primary_key=True),
+    Column("n", Integer, nullable=False),
+)
+
 ORG_SCOPE = "*"
 
 JOB_STATES = ("QUEUED", "EXECUTING", "DELIVERING", "COMPLETE", "FAILED", "CANCELLED")
@@ -221,6 +230,8 @@ jobs = Table(
     Column("lease_expires_at", UtcDateTime, nullable=True),
     # A hash of the caller's key and its Idempotency-Key header.
     Column("idempotency_key", String(64), nullable=True),
+    # A hash of what that submit asked for: the same key with another request is a 422.
+    Column("idempotency_fingerprint", String(64), nullable=True),
     Column("cancel_requested", Boolean, nullable=False),
     Column("cancelled_by", Uuid, nullable=True),
     Column("created_at", UtcDateTime, nullable=False),

@@ -46,7 +46,7 @@ async def _runtime(
 @router.post(
     "/generate-query",
     response_model=GenerateQueryResponse,
-    responses=responses(400, 401, 403, 404, 429),
+    responses=responses(400, 401, 403, 404, 413, 429),
     summary="Turn a question into a semantic query (and run it)",
 )
 async def generate_query(
@@ -82,7 +82,7 @@ async def generate_query(
 @router.post(
     "/pick-topic",
     response_model=PickTopicResponse,
-    responses=responses(400, 401, 403, 404, 429),
+    responses=responses(400, 401, 403, 404, 413, 429),
     summary="Pick the topic that best fits a question",
 )
 async def pick_topic(

@@ -184,7 +184,7 @@ class SQLAlchemyWarehouse:
     def __init__(self, url: str) -> None:
         from sqlalchemy import create_engine  # only this path needs SQLAlchemy's engine
 
-        self._engine = create_engine(url)
+        self._engine = create_engine(url, hide_parameters=True)
         name = self._engine.dialect.name
         dialects: dict[str, Dialect] = {
             "sqlite": "sqlite",

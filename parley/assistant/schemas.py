@@ -5,18 +5,15 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
+
+from parley.kit.text import RequestBody
 
 Prompt = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 TopicName = Annotated[str, StringConstraints(max_length=256)]
 
 
-class _Body(BaseModel):
-    # Unknown body fields are a 400 (SPEC §1), not silently dropped.
-    model_config = ConfigDict(extra="forbid")
-
-
-class GenerateQueryRequest(_Body):
+class GenerateQueryRequest(RequestBody):
     modelId: uuid.UUID
     prompt: Prompt
     currentTopicName: TopicName | None = None
@@ -43,7 +40,7 @@ class GenerateQueryResponse(BaseModel):
     result: QueryResultBody | None = None
 
 
-class PickTopicRequest(_Body):
+class PickTopicRequest(RequestBody):
     modelId: uuid.UUID
     prompt: Prompt
     currentTopicName: TopicName | None = None

@@ -9,7 +9,7 @@ so a request without a valid key gets 401 whatever else is wrong with it.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -17,6 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from parley.auth import repository
 from parley.auth.principal import Principal
 from parley.auth.ratelimit import RateLimiter
+from parley.auth.throttle import FailureThrottle
 from parley.db import get_database
 from parley.errors import TooManyRequests, Unauthorized
 from parley.kit import clock, tokens
@@ -31,14 +32,30 @@ _bearer = HTTPBearer(
 )
 
 
+async def _refuse(request: Request) -> NoReturn:
+    """401 for a token that does not authenticate, or 429 once its client address has
+    failed too often this minute (auth/throttle.py)."""
+    throttle: FailureThrottle = request.app.state.auth_throttle
+    client = request.client.host if request.client else "unknown"
+    retry = await throttle.failed(client)
+    if retry is not None:
+        raise TooManyRequests(
+            "Too many failed authentications from this address; try again later",
+            headers={"Retry-After": str(retry)},
+        )
+    raise Unauthorized()
+
+
 async def authenticate(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The principal behind the bearer token, with its organization's rate limit applied."""
-    parsed = tokens.parse(credentials.credentials.strip()) if credentials else None
-    if parsed is None:
+    if credentials is None:
         raise Unauthorized()
+    parsed = tokens.parse(credentials.credentials.strip())
+    if parsed is None:
+        await _refuse(request)
     database = get_database(request)
     async with database.direct() as reader:
         row = await repository.find_key(reader, parsed.prefix)
@@ -50,7 +67,7 @@ async def authenticate(
         or row.revoked_at is not None
         or (row.expires_at is not None and row.expires_at <= now)
     ):
-        raise Unauthorized()
+        await _refuse(request)
     if row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY:
         async with database.write() as write:
             await repository.touch_key(write, row.id, now)

@@ -89,7 +89,7 @@ async def get_conversation(
 @router.patch(
     "/conversations/{conversationId}",
     response_model=ConversationSummary,
-    responses=responses(400, 401, 403, 404, 429),
+    responses=responses(400, 401, 403, 404, 413, 429),
     summary="Rename an AI conversation (beyond Omni)",
 )
 async def rename_conversation(

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from parley.kit.text import RequestBody
+
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
 
@@ -30,8 +32,6 @@ class ListQuery(BaseModel):
     q: str | None = Field(
         None,
         max_length=200,
-        # PostgreSQL text cannot hold NUL; refuse it here rather than fail in the query.
-        pattern=r"^[^\x00]*$",
         description="Beyond Omni: only conversations whose name or prompts contain this "
         "text (case-insensitive).",
     )
@@ -73,7 +73,7 @@ class ConversationDetail(BaseModel):
     messages: list[Message] = Field(description="Oldest first.")
 
 
-class RenameRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(description="1 to 500 characters.")
+class RenameRequest(RequestBody):
+    name: str = Field(
+        min_length=1, max_length=500, description="1 to 500 characters (after trimming)."
+    )

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.db import Database
 from parley.jobs.signals import Pulse
+from parley.kit.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -45,16 +46,20 @@ class Listener:
         self._database = database
         self._pulses = dict(pulses)
         self.listening = asyncio.Event()
+        self._backoff = Backoff(log, "listening for job notices", base=_RETRY_SECONDS)
 
     async def run(self) -> None:
-        """Until cancelled; after a lost connection, listen again."""
+        """Until cancelled; after a lost connection, listen again (polling covers the
+        gap)."""
         while True:
             try:
                 await self._listen()
-            except Exception:
-                log.warning("job notices interrupted; polling until they are back", exc_info=True)
+            except Exception as error:
+                delay = self._backoff.failed(error)
+            else:
+                delay = _RETRY_SECONDS
             self.listening.clear()
-            await asyncio.sleep(_RETRY_SECONDS)
+            await asyncio.sleep(delay)
 
     async def _listen(self) -> None:
         async with self._database.engine.connect() as conn:
@@ -66,6 +71,7 @@ class Listener:
                 for channel, pulse in self._pulses.items():
                     await driver.add_listener(channel, _firing(pulse))
                 log.info("listening for job notices")
+                self._backoff.succeeded()
                 self.listening.set()
                 # Anything announced while nobody listened: have everyone look once.
                 for pulse in self._pulses.values():

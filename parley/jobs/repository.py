@@ -45,7 +45,7 @@ async def lock(conn: AsyncConnection, job_id: uuid.UUID) -> Any | None:
 
 
 async def by_idempotency_key(conn: AsyncConnection, org_id: uuid.UUID, key: str) -> Any | None:
-    query = select(_j.id, _j.conversation_id, _j.created_at).where(
+    query = select(_j.id, _j.conversation_id, _j.created_at, _j.idempotency_fingerprint).where(
         _j.organization_id == org_id, _j.idempotency_key == key
     )
     return (await conn.execute(query)).first()

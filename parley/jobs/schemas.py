@@ -6,19 +6,17 @@ import uuid
 from typing import Any, Literal
 
 import orjson
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AnyHttpUrl, BaseModel, Field, field_validator, model_validator
 
 from parley.assistant.schemas import Prompt, TopicName
+from parley.kit.text import RequestBody
 
 MAX_METADATA_BYTES = 16 * 1024
 
 JobState = Literal["QUEUED", "EXECUTING", "DELIVERING", "COMPLETE", "FAILED", "CANCELLED"]
 
 
-class SubmitJobRequest(BaseModel):
-    # Unknown body fields are a 400 (SPEC §1), not silently dropped.
-    model_config = ConfigDict(extra="forbid")
-
+class SubmitJobRequest(RequestBody):
     modelId: uuid.UUID
     prompt: Prompt
     conversationId: uuid.UUID | None = None

@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -15,7 +16,7 @@ from parley.auth.principal import Principal
 from parley.config import Settings
 from parley.conversations import repository as conversations
 from parley.db import Database
-from parley.errors import BadRequest, Conflict, Forbidden, NotFound
+from parley.errors import BadRequest, Conflict, NotFound, UnprocessableContent
 from parley.jobs import repository, states, webhooks
 from parley.jobs.schemas import SubmitJobRequest
 from parley.kit import clock
@@ -45,14 +46,26 @@ def _submitted(public_url: str, job_id: uuid.UUID, conversation_id: uuid.UUID) -
     }
 
 
+def _fingerprint(body: SubmitJobRequest, user_id: uuid.UUID | None) -> str:
+    """What a submit asked for, independent of JSON spacing and key order."""
+    request = {"body": body.model_dump(mode="json"), "userId": str(user_id or "")}
+    return hashlib.sha256(orjson.dumps(request, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
 async def _replay(
-    conn: Any, caller: Principal, key: str, now: datetime, public_url: str
+    conn: Any, caller: Principal, key: str, fingerprint: str, now: datetime, public_url: str
 ) -> dict[str, str] | None:
     """The first response to a retried submit, if it is recent enough to be a retry."""
     earlier = await repository.by_idempotency_key(conn, caller.organization_id, key)
     if earlier is None:
         return None
     if now - earlier.created_at < IDEMPOTENCY_WINDOW:
+        # Jobs stored before fingerprints were kept have none; they replay as before.
+        if earlier.idempotency_fingerprint not in (None, fingerprint):
+            raise UnprocessableContent(
+                "This Idempotency-Key was already used with a different request; "
+                "use a new key for a new request"
+            )
         return _submitted(public_url, earlier.id, earlier.conversation_id)
     await repository.forget_idempotency_key(conn, earlier.id)
     return None
@@ -74,11 +87,12 @@ async def submit(
     key = _idempotency_hash(caller, idempotency_key) if idempotency_key is not None else None
     # Vetted (a DNS lookup) before the write transaction, which must stay short.
     webhook = await webhooks.job_settings(body, settings)
+    fingerprint = _fingerprint(body, user_id) if key is not None else None
     now = clock.utcnow()
     try:
         async with database.write() as conn:
-            if key is not None:
-                replayed = await _replay(conn, caller, key, now, public_url)
+            if key is not None and fingerprint is not None:
+                replayed = await _replay(conn, caller, key, fingerprint, now, public_url)
                 if replayed is not None:
                     return replayed
             member = await acting_member(conn, caller, user_id)
@@ -126,6 +140,7 @@ async def submit(
                     "state": "QUEUED",
                     "attempts": 0,
                     "idempotency_key": key,
+                    "idempotency_fingerprint": fingerprint,
                     "cancel_requested": False,
                     "created_at": now,
                     "updated_at": now,
@@ -143,10 +158,10 @@ async def submit(
                 now=now,
             )
     except IntegrityError as error:
-        if key is not None and "idempotency" in str(error.orig):
+        if key is not None and fingerprint is not None and "idempotency" in str(error.orig):
             # A twin of this request won the race; answer as it did.
             async with database.read() as conn:
-                replayed = await _replay(conn, caller, key, now, public_url)
+                replayed = await _replay(conn, caller, key, fingerprint, now, public_url)
             if replayed is not None:
                 return replayed
         raise Conflict(
@@ -237,21 +252,27 @@ def chart_data(job: Any) -> tuple[list[str], list[list[Any]], dict[str, Any] | N
 
 
 async def cancel(
-    database: Database, caller: Principal, job_id: uuid.UUID, settings: Settings
+    database: Database,
+    caller: Principal,
+    job_id: uuid.UUID,
+    settings: Settings,
+    user_id: uuid.UUID | None = None,
 ) -> dict[str, str]:
-    """SPEC §5.4: QUEUED stops at once, EXECUTING at the end of its iteration, anything
-    later is left as it is."""
-    # Org admins may cancel anyone's job, so they look across the organization.
-    admin = caller.is_organization_key or caller.role == "ORG_ADMIN"
-    scope = None if admin else caller.membership_id
-    actor = caller.membership_id or caller.owner_membership_id
+    """QUEUED stops at once, EXECUTING at the end of its iteration, anything later is
+    left as it is.
+
+    Only a job the caller can see is touched, seen exactly as GET shows it: a personal
+    token its own member's jobs (an org admin's included: it cancels other members'
+    jobs with an organization key), an organization key everyone's or, with ``userId``,
+    that member's. Anything else is a 404 that tells nothing of the job (decision 0010).
+    """
+    scope = _scope(caller, user_id)
+    actor = caller.acting_member(user_id)
     async with database.write() as conn:
         if await repository.get(conn, caller.organization_id, scope, job_id) is None:
             raise NotFound(f"No job {job_id}")
         job = await repository.lock(conn, job_id)
         assert job is not None
-        if not admin and job.membership_id != caller.membership_id:
-            raise Forbidden("Only the job's owner or an org admin may cancel it")
         state = job.state
         if state == "QUEUED":
             await states.cancel(

@@ -31,6 +31,7 @@ from parley.jobs import repository, results, states
 from parley.jobs.signals import Pulse
 from parley.jobs.webhooks import Sender
 from parley.kit import clock
+from parley.kit.backoff import Backoff
 from parley.kit.timestamps import to_wire
 from parley.models.service import runtime_for
 
@@ -93,13 +94,19 @@ class Workers:
 
     async def _loop(self, index: int) -> None:
         name = worker_name(index)
+        # A submit wakes the worker at once even while it backs off, so the cap only
+        # bounds how long queued work may wait after an outage.
+        backoff = Backoff(
+            log, f"worker {index}: claiming a job", base=self.settings.job_poll_interval, cap=10.0
+        )
         while not self.stopping:
             ticket = self.wakeup.ticket()
             try:
                 claim = await self.claim(name)
-            except Exception:  # the database may be briefly away; keep the worker alive
-                log.exception("claiming a job failed")
-                claim = None
+            except Exception as error:  # the database may be away; keep the worker alive
+                await Pulse.wait(ticket, backoff.failed(error))
+                continue
+            backoff.succeeded()
             if claim is None:
                 await Pulse.wait(ticket, self.settings.job_poll_interval)
                 continue

@@ -8,15 +8,16 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
-from sqlalchemy import text
 from starlette.responses import Response
 
 from parley.auth.dependencies import Caller
 from parley.db import DatabaseDep
-from parley.errors import error_response, responses
+from parley.errors import ErrorBody, error_response, responses
+from parley.kit.backoff import describe
 from parley.kit.responses import JsonResponse
 
 router = APIRouter()
+log = logging.getLogger("parley.readyz")
 
 
 class WhoamiUser(BaseModel):
@@ -55,14 +56,18 @@ async def healthz() -> Response:
     return JsonResponse({"status": "ok"})
 
 
-@router.get("/readyz", tags=["Operations"], summary="The state database answers")
+@router.get(
+    "/readyz",
+    tags=["Operations"],
+    summary="The state database takes a write",
+    responses={503: {"model": ErrorBody, "description": "The state database refuses writes."}},
+)
 async def readyz(database: DatabaseDep) -> Response:
     try:
-        async with database.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-    except Exception:  # any failure means "not ready"; the reason goes to the log
-        logging.getLogger("parley.readyz").exception("state database unreachable")
-        return error_response(503, "State database unreachable")
+        await database.check_writable()
+    except Exception as error:  # any failure means "not ready"; the reason goes to the log
+        log.warning("not ready: the database refuses writes", extra={"error": describe(error)})
+        return error_response(503, "The state database does not take writes")
     return JsonResponse({"status": "ready"})
 
 
