@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from starlette.routing import Route
 
 from parley import __version__, instance, logs
 from parley.assistant.endpoints import router as assistant_router
@@ -23,6 +24,8 @@ from parley.jobs.endpoints import router as jobs_router
 from parley.jobs.notices import CHANGED, SUBMITTED, Listener
 from parley.jobs.signals import Pulse
 from parley.jobs.worker import Workers
+from parley.mcp.http import McpEndpoint, access_of_request
+from parley.mcp.server import build_server, http_sessions
 from parley.metrics import Metrics
 from parley.middleware import RequestContext
 from parley.models.endpoints import router as models_router
@@ -79,8 +82,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 changes=app.state.job_changes,
             )
             workers = asyncio.create_task(pool.run(), name="parley-workers")
+        app.state.mcp_sessions = http_sessions(app.state.mcp_server)
         try:
-            yield
+            # The MCP endpoint's sessions live in a task group of their own, started
+            # here so they end before the database they use is closed.
+            async with app.state.mcp_sessions.run():
+                yield
         finally:
             if workers is not None:
                 # Workers finish the job in hand and return their connections; one cut
@@ -116,6 +123,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(models_router)
     app.include_router(system_router)
     app.include_router(web_router)
+    # Last, so the routes clients poll never test it first.
+    app.state.mcp_server = build_server(access_of_request)
+    app.router.routes.append(Route("/mcp", McpEndpoint(), include_in_schema=False))
     app.openapi = lambda: _openapi_without_422(app)  # type: ignore[method-assign]
     app.add_middleware(RequestContext, metrics=app.state.metrics, log_requests=settings.access_log)
     return app

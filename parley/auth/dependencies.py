@@ -16,8 +16,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from parley.auth import repository
 from parley.auth.principal import Principal
-from parley.auth.ratelimit import RateLimiter
-from parley.db import get_database
+from parley.auth.ratelimit import RateLimiter, Verdict
+from parley.db import Database, get_database
 from parley.errors import TooManyRequests, Unauthorized
 from parley.kit import clock, tokens
 
@@ -31,15 +31,15 @@ _bearer = HTTPBearer(
 )
 
 
-async def authenticate(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    """The principal behind the bearer token, with its organization's rate limit applied."""
-    parsed = tokens.parse(credentials.credentials.strip()) if credentials else None
+async def verify(
+    database: Database, limiter: RateLimiter, token: str | None
+) -> tuple[Principal, Verdict | None]:
+    """The principal behind a bearer token, with its organization's rate limit applied
+    (the verdict, None when the organization has no limit). Every transport that takes
+    a token (the API, MCP over HTTP and over stdio) goes through here."""
+    parsed = tokens.parse(token.strip()) if token else None
     if parsed is None:
         raise Unauthorized()
-    database = get_database(request)
     async with database.direct() as reader:
         row = await repository.find_key(reader, parsed.prefix)
     now = clock.utcnow()
@@ -64,15 +64,29 @@ async def authenticate(
         rate_limit_per_minute=row.rate_limit_per_minute,
         ai_enabled=bool(row.ai_enabled),
     )
+    verdict = None
     if principal.rate_limit_per_minute is not None:
-        limiter: RateLimiter = request.app.state.rate_limiter
         verdict = await limiter.hit(principal.key_id, principal.rate_limit_per_minute)
-        request.state.rate_limit_headers = verdict.headers()
         if not verdict.allowed:
             raise TooManyRequests(
                 f"Rate limit of {verdict.limit} requests per minute exceeded",
                 headers={**verdict.headers(), "Retry-After": str(verdict.reset_seconds)},
             )
+    return principal, verdict
+
+
+async def authenticate(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The principal behind the bearer token, with its organization's rate limit applied."""
+    principal, verdict = await verify(
+        get_database(request),
+        request.app.state.rate_limiter,
+        credentials.credentials if credentials else None,
+    )
+    if verdict is not None:
+        request.state.rate_limit_headers = verdict.headers()
     return principal
 
 
