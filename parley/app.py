@@ -25,7 +25,7 @@ from parley.jobs.notices import CHANGED, SUBMITTED, Listener
 from parley.jobs.signals import Pulse
 from parley.jobs.worker import Workers
 from parley.mcp.http import McpEndpoint, access_of_request
-from parley.mcp.server import build_server, http_sessions
+from parley.mcp.server import SessionsTask, build_server, http_sessions
 from parley.metrics import Metrics
 from parley.middleware import RequestContext
 from parley.models.endpoints import router as models_router
@@ -83,12 +83,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             workers = asyncio.create_task(pool.run(), name="parley-workers")
         app.state.mcp_sessions = http_sessions(app.state.mcp_server)
+        mcp_sessions = SessionsTask(app.state.mcp_sessions)
+        await mcp_sessions.start()
         try:
-            # The MCP endpoint's sessions live in a task group of their own, started
-            # here so they end before the database they use is closed.
-            async with app.state.mcp_sessions.run():
-                yield
+            yield
         finally:
+            # Before the workers and the database: a tool call may still be using them.
+            await mcp_sessions.stop()
             if workers is not None:
                 # Workers finish the job in hand and return their connections; one cut
                 # off after the grace period keeps its lease until it expires, and then

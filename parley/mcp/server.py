@@ -3,6 +3,7 @@ HTTP session manager the ``/mcp`` endpoint hands requests to."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
-from mcp_types import ToolAnnotations
+from mcp.types import ToolAnnotations
 
 from parley import __version__
 from parley.mcp.access import Resolver
@@ -68,3 +69,36 @@ def http_sessions(server: MCPServer[Any]) -> StreamableHTTPSessionManager:
         transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
     )
     return server.session_manager
+
+
+class SessionsTask:
+    """The session manager's run, in an asyncio task of its own.
+
+    The manager holds an anyio task group, which must be left by the task that entered
+    it; an app's lifespan may be entered and left by different tasks (test fixtures do
+    that), so the group lives in this task and the lifespan only starts and stops it.
+    """
+
+    def __init__(self, sessions: StreamableHTTPSessionManager) -> None:
+        self._sessions = sessions
+        self._ready = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        async with self._sessions.run():
+            self._ready.set()
+            await self._stop.wait()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="parley-mcp-sessions")
+        ready = asyncio.create_task(self._ready.wait())
+        await asyncio.wait({self._task, ready}, return_when=asyncio.FIRST_COMPLETED)
+        if self._task.done():
+            ready.cancel()
+            self._task.result()  # the manager failed to start: raise its error
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            await self._task
