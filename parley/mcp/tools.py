@@ -188,6 +188,8 @@ class Tools:
         assistant makes before it plans a query)."""
         async with self._acting(ctx) as access:
             runtime = await self._runtime(access, model_id)
+            if not runtime.model.topics:
+                raise NotFound("The model has no topics")
             if candidates:
                 unknown = [name for name in candidates if name not in runtime.model.topics]
                 if unknown:
