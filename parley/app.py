@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from starlette.routing import Route
 
 from parley import __version__, instance, logs
 from parley.assistant.endpoints import router as assistant_router
@@ -27,6 +28,8 @@ from parley.jobs.streams import StreamSlots
 from parley.jobs.worker import Workers
 from parley.kit.private_files import private_dir
 from parley.maintenance import checkpoint_forever
+from parley.mcp.http import McpEndpoint, access_of_request
+from parley.mcp.server import SessionsTask, build_server, http_sessions
 from parley.metrics import Metrics
 from parley.middleware import RequestContext, RequestLimits
 from parley.models.endpoints import router as models_router
@@ -95,9 +98,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 changes=app.state.job_changes,
             )
             workers = asyncio.create_task(pool.run(), name="parley-workers")
+        app.state.mcp_sessions = http_sessions(app.state.mcp_server)
+        mcp_sessions = SessionsTask(app.state.mcp_sessions)
+        await mcp_sessions.start()
         try:
             yield
         finally:
+            # Before the workers and the database: a tool call may still be using them.
+            await mcp_sessions.stop()
             if workers is not None:
                 # Workers finish the job in hand and return their connections; one cut
                 # off after the grace period keeps its lease until it expires, and then
@@ -136,6 +144,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(models_router)
     app.include_router(system_router)
     app.include_router(web_router)
+    # Last, so the routes clients poll never test it first.
+    app.state.mcp_server = build_server(access_of_request)
+    app.router.routes.append(Route("/mcp", McpEndpoint(), include_in_schema=False))
     app.openapi = lambda: _openapi_without_422(app)  # type: ignore[method-assign]
     # Added first, so it runs inside RequestContext: refusals are logged and counted.
     app.add_middleware(

@@ -645,6 +645,42 @@ def worker(
         _run(False, work)
 
 
+@app.command("mcp")
+def mcp_command(
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PARLEY_MCP_TOKEN",
+            help="Personal access token or organization API key to act with.",
+            show_default=False,
+        ),
+    ] = None,
+    user_id: Annotated[
+        str | None,
+        typer.Option(
+            envvar="PARLEY_MCP_USER_ID",
+            help="With an organization API key: the member ID to act for.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Serve Parley's MCP tools over stdio, for desktop AI clients."""
+    from parley.mcp.access import parse_member
+    from parley.mcp.stdio import serve_stdio
+
+    settings = Settings()
+    logs.configure(settings.log_level)
+    if not token:
+        _fail(False, "no token: pass --token or set PARLEY_MCP_TOKEN", 401)
+    try:
+        named = parse_member(user_id)
+        asyncio.run(serve_stdio(settings, token, named))
+    except ApiError as exc:
+        _fail(False, exc.detail, exc.status)
+    except KeyboardInterrupt:
+        pass
+
+
 def _ask_defaults(settings: Settings) -> dict[str, str]:
     try:
         data: dict[str, str] = json.loads(settings.credentials_path.read_text())

@@ -50,6 +50,8 @@ def configure(level: str) -> None:
     # client wrongly put in the URL); Parley writes its own access log instead.
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
+    # The MCP SDK logs every stateless request at INFO; Parley's access log has them.
+    logging.getLogger("mcp").setLevel(max(logging.WARNING, root.level))
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

@@ -43,23 +43,39 @@ def answer(
         if outcome.suggestions:
             detail = "Questions I can answer look like: " + "; ".join(outcome.suggestions)
         return Answer(None, topic, {"message": outcome.message, "detail": detail})
+    return run_query(
+        runtime, outcome.query, outcome.topic, run=run, row_cap=row_cap, timeout=timeout
+    )
+
+
+def run_query(
+    runtime: ModelRuntime,
+    query: SemanticQuery,
+    topic: str | None,
+    *,
+    run: bool = True,
+    row_cap: int = 5000,
+    timeout: float = 30.0,
+) -> Answer:
+    """Validate a semantic query against the model, compile it and (with ``run``) run it:
+    the planner's queries and those a client writes itself take this same path."""
     try:
-        compiled = compile_query(outcome.query, runtime.model, runtime.warehouse.dialect)
+        compiled = compile_query(query, runtime.model, runtime.warehouse.dialect)
     except QueryError as error:
-        return Answer(outcome.query, outcome.topic, {"message": str(error), "detail": ""})
+        return Answer(query, topic, {"message": str(error), "detail": ""})
     if not run:
-        return Answer(outcome.query, outcome.topic, sql=compiled.sql)
+        return Answer(query, topic, sql=compiled.sql)
     try:
         result = runtime.warehouse.execute(compiled, row_cap=row_cap, timeout=timeout)
     except QueryTimeout as error:
-        return Answer(outcome.query, outcome.topic, {"message": str(error), "detail": ""})
+        return Answer(query, topic, {"message": str(error), "detail": ""})
     except WarehouseError as error:
         return Answer(
-            outcome.query,
-            outcome.topic,
+            query,
+            topic,
             {"message": "The warehouse could not run the query.", "detail": str(error)},
         )
-    return Answer(outcome.query, outcome.topic, result=result, sql=compiled.sql)
+    return Answer(query, topic, result=result, sql=compiled.sql)
 
 
 def pick_topic(runtime: ModelRuntime, prompt: str, candidates: list[str] | None) -> str:
