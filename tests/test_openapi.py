@@ -18,7 +18,7 @@ async def test_openapi_documents_the_list_and_its_errors(client: httpx.AsyncClie
     assert params["pageSize"]["schema"]["default"] == 50
     assert params["userId"]["schema"]["anyOf"][0]["format"] == "uuid"
     listing = schema["components"]["schemas"]["ConversationList"]
-    assert set(listing["properties"]) == {"data", "pageInfo"}
+    assert set(listing["properties"]) == {"data", "records", "pageInfo"}
     # No route anywhere advertises FastAPI's 422.
     for path in schema["paths"].values():
         for op in path.values():

@@ -204,6 +204,9 @@ def status(job: Any, public_url: str) -> dict[str, Any]:
     elif state == "CANCELLED":
         body["cancelledAt"] = to_wire(job.cancelled_at)
         body["cancelledBy"] = str(job.cancelled_by) if job.cancelled_by else None
+        # A job cancelled while it ran keeps when it started, as a failed one does.
+        if started:
+            body["executionStartedAt"] = started
     return body
 
 

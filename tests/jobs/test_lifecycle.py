@@ -69,6 +69,9 @@ async def test_cancel_in_each_state(
     await pool.run_claim(claim)
     job = await state_of(client, token, running["jobId"])
     assert job["state"] == "CANCELLED" and "completedAt" not in job
+    # It ran, so it keeps when it started; the job cancelled while queued never did.
+    assert job["executionStartedAt"] <= job["cancelledAt"]
+    assert "executionStartedAt" not in await state_of(client, token, queued["jobId"])
 
     # DELIVERING: too late to cancel; it completes.
     late = (
