@@ -12,8 +12,10 @@ TopicName = Annotated[str, StringConstraints(max_length=256)]
 
 
 class _Body(BaseModel):
-    # Unknown body fields are a 400 (SPEC §1), not silently dropped.
-    model_config = ConfigDict(extra="forbid")
+    # Fields no Omni document names are ignored: Omni adds request fields often, and a
+    # client that sends a new one must keep working (decision 0013). Known fields are
+    # still checked.
+    model_config = ConfigDict(extra="ignore")
 
 
 class GenerateQueryRequest(_Body):
@@ -22,6 +24,17 @@ class GenerateQueryRequest(_Body):
     currentTopicName: TopicName | None = None
     runQuery: bool = True
     userId: uuid.UUID | None = None
+    branchId: uuid.UUID | None = Field(
+        default=None, description="A branch of the model; Parley models have none, so 404."
+    )
+    queryAllViews: bool = Field(
+        default=False,
+        description="Accepted; Parley's planner always queries through topics.",
+    )
+    workbookUrl: bool = Field(
+        default=False,
+        description="Also return `workbookUrl`: Parley's web page, ready to ask the prompt.",
+    )
 
 
 class QueryErrorBody(BaseModel):
@@ -41,6 +54,9 @@ class GenerateQueryResponse(BaseModel):
     topic: str | None
     error: QueryErrorBody | None
     result: QueryResultBody | None = None
+    workbookUrl: str | None = Field(
+        default=None, description="With `workbookUrl: true`: the prompt on Parley's web page."
+    )
 
 
 class PickTopicRequest(_Body):
@@ -49,6 +65,9 @@ class PickTopicRequest(_Body):
     currentTopicName: TopicName | None = None
     potentialTopicNames: list[TopicName] | None = None
     userId: uuid.UUID | None = None
+    branchId: uuid.UUID | None = Field(
+        default=None, description="A branch of the model; Parley models have none, so 404."
+    )
 
 
 class PickTopicResponse(BaseModel):

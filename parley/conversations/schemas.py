@@ -63,6 +63,12 @@ class ConversationList(BaseModel):
     pageInfo: PageInfo
 
 
+class AttachmentListing(BaseModel):
+    name: str | None
+    mimeType: str
+    sizeBytes: int
+
+
 class Message(BaseModel):
     role: Literal["user", "assistant"]
     text: str = Field(description="The prompt, or the Markdown answer (the SDK's name).")
@@ -71,6 +77,9 @@ class Message(BaseModel):
     timestamp: str = Field(description="The same as `createdAt` (the docs page's name).")
     jobId: str | None = Field(description="The job that produced an assistant message.")
     omniChatUrl: str | None = Field(description="Assistant messages: the thread's web page.")
+    attachments: list[AttachmentListing] | None = Field(
+        default=None, description="Beyond Omni: files sent with a prompt (not their content)."
+    )
 
 
 class ConversationDetail(BaseModel):
@@ -84,6 +93,7 @@ class ConversationDetail(BaseModel):
 
 
 class RenameRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # As on every body: unknown fields are ignored (decision 0013).
+    model_config = ConfigDict(extra="ignore")
 
     name: str = Field(description="1 to 500 characters.")

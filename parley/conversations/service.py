@@ -14,6 +14,7 @@ from parley.auth.principal import Principal
 from parley.conversations import repository
 from parley.conversations.schemas import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from parley.errors import BadRequest, NotFound
+from parley.jobs import attachments
 from parley.jobs import repository as jobs_repository
 from parley.kit.cursors import CursorCodec, InvalidCursor
 from parley.kit.direct_sql import Reader, Row
@@ -127,6 +128,7 @@ async def get_conversation(
     if found is None:
         raise NotFound(f"No conversation {conversation_id}")
     chat = f"{public_url}/chat/{found.id}"
+    files = await attachments.of_conversation(conn, found.id)
     messages = []
     for message in await repository.messages_of(conn, found.id):
         at = to_wire(message.created_at)
@@ -143,6 +145,8 @@ async def get_conversation(
             else None,
             "omniChatUrl": chat if message.role == "assistant" else None,
         }
+        if message.role == "user" and message.job_id in files:
+            item["attachments"] = files[message.job_id]
         messages.append(item)
     return {
         "id": str(found.id),

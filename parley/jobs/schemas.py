@@ -8,13 +8,14 @@ from typing import Any, Literal
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
 
 from parley.assistant.schemas import Prompt, TopicName
+from parley.jobs.attachments import MAX_ATTACHMENTS, AttachmentIn
 
 JobState = Literal["QUEUED", "EXECUTING", "DELIVERING", "COMPLETE", "FAILED", "CANCELLED"]
 
 
 class SubmitJobRequest(BaseModel):
-    # Unknown body fields are a 400 (SPEC §1), not silently dropped.
-    model_config = ConfigDict(extra="forbid")
+    # Fields no Omni document names are ignored (decision 0013); known ones are checked.
+    model_config = ConfigDict(extra="ignore")
 
     modelId: uuid.UUID
     prompt: Prompt
@@ -24,6 +25,14 @@ class SubmitJobRequest(BaseModel):
     webhookSigningSecret: str | None = Field(default=None, min_length=1, max_length=1000)
     webhookMetadata: dict[str, Any] | None = None
     progressWebhookEnabled: bool = False
+    branchId: uuid.UUID | None = Field(
+        default=None, description="A branch of the model; Parley models have none, so 404."
+    )
+    attachments: list[AttachmentIn] | None = Field(
+        default=None,
+        max_length=MAX_ATTACHMENTS,
+        description="Up to 5 images or PDFs, base64, 5 MiB each and 10 MiB in all.",
+    )
 
     @model_validator(mode="after")
     def _webhook_rules(self) -> SubmitJobRequest:

@@ -16,7 +16,7 @@ from parley.config import Settings
 from parley.conversations import repository as conversations
 from parley.db import Database
 from parley.errors import BadRequest, Conflict, Forbidden, NotFound
-from parley.jobs import repository, states
+from parley.jobs import attachments, repository, states
 from parley.jobs.schemas import SubmitJobRequest
 from parley.kit import clock
 from parley.kit.timestamps import to_wire
@@ -28,6 +28,11 @@ MAX_IDEMPOTENCY_KEY = 255
 
 def chat_url(public_url: str, conversation_id: uuid.UUID | str) -> str:
     return f"{public_url}/chat/{conversation_id}"
+
+
+def no_branch(branch_id: uuid.UUID, model_id: uuid.UUID) -> str:
+    # Parley's models have no branches, so no branch id names one of them.
+    return f"No branch {branch_id} of model {model_id}"
 
 
 def _idempotency_hash(caller: Principal, header: str) -> str:
@@ -72,6 +77,7 @@ async def submit(
     require_ai(caller)
     public_url = settings.resolved_public_url
     key = _idempotency_hash(caller, idempotency_key) if idempotency_key is not None else None
+    files = attachments.decode(body.attachments)
     now = clock.utcnow()
     try:
         async with database.write() as conn:
@@ -83,6 +89,8 @@ async def submit(
             model = await models.get_model(conn, caller.organization_id, body.modelId)
             if model is None:
                 raise NotFound(f"No model {body.modelId}")
+            if body.branchId is not None:
+                raise NotFound(no_branch(body.branchId, body.modelId))
             if body.topicName is not None and body.topicName not in (
                 model.definition.get("topics") or {}
             ):
@@ -139,6 +147,7 @@ async def submit(
                 job_id=job_id,
                 now=now,
             )
+            await attachments.store(conn, job_id, files)
     except IntegrityError as error:
         if key is not None and "idempotency" in str(error.orig):
             # A twin of this request won the race; answer as it did.

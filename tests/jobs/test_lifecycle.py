@@ -162,7 +162,7 @@ async def test_rename_and_delete(
     path = f"{CONVERSATIONS}/{ids['conversationId']}"
     renamed = await client.patch(path, json={"name": "  Regions  "}, headers=bearer(token))
     assert renamed.status_code == 200 and renamed.json()["name"] == "Regions"
-    for bad in ({"name": ""}, {"name": "x" * 501}, {"name": "ok", "extra": 1}, {}):
+    for bad in ({"name": ""}, {"name": "x" * 501}, {"name": 5}, {}):
         assert (await client.patch(path, json=bad, headers=bearer(token))).status_code == 400
     member = await make_member(database, org)
     assert (
