@@ -101,3 +101,46 @@ class SdkConversationDetail(Shape):
     messages: list[SdkMessage]
     name: str | None
     updatedAt: datetime
+
+
+# ---- Models (the SDK's ModelsListResponse, ModelsListTopicsResponse, ModelsGetTopicResponse)
+
+
+class SdkModelRecord(Shape):
+    baseModelId: str | None
+    connectionId: str | None
+    createdAt: str
+    deletedAt: str | None
+    id: str
+    modelKind: str | None
+    name: str | None
+    updatedAt: str
+
+
+class SdkModelList(Shape):
+    pageInfo: DocsPageInfo
+    records: list[SdkModelRecord]
+
+
+class SdkTopicSummary(Shape):
+    base_view_name: str
+    name: str
+    description: str | None = None
+    group_label: str | None = None
+    hidden: bool | None = None
+    label: str | None = None
+
+
+class SdkTopicList(Shape):
+    success: bool
+    topics: list[SdkTopicSummary]
+
+
+class SdkTopic(SdkTopicSummary):
+    relationships: list[dict[str, Any]]
+    views: list[dict[str, Any]]
+
+
+class SdkTopicResponse(Shape):
+    success: bool
+    topic: SdkTopic
