@@ -18,6 +18,9 @@ from parley.auth.ratelimit import rate_limiter_for
 from parley.config import Settings, get_settings
 from parley.conversations.endpoints import router as conversations_router
 from parley.db import Database
+from parley.embed import router as embed_router
+from parley.embed import scim_router
+from parley.embed.pages import router as embed_pages
 from parley.errors import install_handlers
 from parley.jobs.endpoints import router as jobs_router
 from parley.jobs.notices import CHANGED, SUBMITTED, Listener
@@ -115,6 +118,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assistant_router)
     app.include_router(models_router)
     app.include_router(system_router)
+    app.include_router(embed_router)
+    app.include_router(scim_router)
+    app.include_router(embed_pages)
     app.include_router(web_router)
     app.openapi = lambda: _openapi_without_422(app)  # type: ignore[method-assign]
     app.add_middleware(RequestContext, metrics=app.state.metrics, log_requests=settings.access_log)

@@ -144,3 +144,60 @@ class SdkTopic(SdkTopicSummary):
 class SdkTopicResponse(Shape):
     success: bool
     topic: SdkTopic
+
+
+# ---- Embedding (docs pages: 2-step SSO, generate-url, SCIM users and embed users)
+
+
+class DocsSession(Shape):
+    sessionId: str
+
+
+class DemoUrl(Shape):
+    # The agentic chat demo reads `url` (or `embedUrl`) from generate-url.
+    url: str
+
+
+class ScimEmail(Shape):
+    primary: bool
+    value: str
+
+
+class ScimGroup(Shape):
+    display: str
+    value: str
+
+
+class ScimMeta(Shape):
+    created: datetime
+    lastModified: datetime
+    resourceType: Literal["User"]
+
+
+class ScimUser(Shape):
+    active: bool
+    displayName: str
+    emails: list[ScimEmail]
+    groups: list[ScimGroup]
+    id: uuid.UUID
+    meta: ScimMeta
+    schemas: list[Literal["urn:ietf:params:scim:schemas:core:2.0:User"]]
+    userName: str
+
+
+class ScimEmbedUser(ScimUser):
+    embedEmail: str | None
+    embedEntity: str | None
+    embedExternalId: str
+
+
+class ScimList(Shape):
+    Resources: list[ScimUser]
+    itemsPerPage: int
+    schemas: list[Literal["urn:ietf:params:scim:api:messages:2.0:ListResponse"]]
+    startIndex: int
+    totalResults: int
+
+
+class ScimEmbedList(ScimList):
+    Resources: list[ScimEmbedUser]  # type: ignore[assignment]
