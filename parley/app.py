@@ -20,6 +20,9 @@ from parley.auth.throttle import failure_throttle_for
 from parley.config import Settings, get_settings
 from parley.conversations.endpoints import router as conversations_router
 from parley.db import Database
+from parley.embed import router as embed_router
+from parley.embed import scim_router
+from parley.embed.pages import router as embed_pages
 from parley.errors import install_handlers
 from parley.jobs.endpoints import router as jobs_router
 from parley.jobs.notices import CHANGED, SUBMITTED, Listener
@@ -143,6 +146,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(assistant_router)
     app.include_router(models_router)
     app.include_router(system_router)
+    app.include_router(embed_router)
+    app.include_router(scim_router)
+    app.include_router(embed_pages)
     app.include_router(web_router)
     # Last, so the routes clients poll never test it first.
     app.state.mcp_server = build_server(access_of_request)

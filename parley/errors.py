@@ -71,7 +71,7 @@ def error_response(status: int, detail: str, headers: dict[str, str] | None = No
     return JsonResponse({"detail": detail, "status": status}, status_code=status, headers=headers)
 
 
-def _describe_validation(exc: RequestValidationError) -> str:
+def describe_validation(exc: RequestValidationError) -> str:
     parts: list[str] = []
     for error in exc.errors():
         location = [str(p) for p in error.get("loc", ()) if p not in ("query", "body", "path")]
@@ -95,7 +95,7 @@ def install_handlers(app: FastAPI) -> None:
     async def on_validation(_request: Request, exc: Exception) -> Response:
         # Omni answers unparseable requests with 400; FastAPI's default would be 422.
         assert isinstance(exc, RequestValidationError)
-        return error_response(400, _describe_validation(exc))
+        return error_response(400, describe_validation(exc))
 
     async def on_http(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)

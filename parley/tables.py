@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -300,4 +301,73 @@ webhook_deliveries = Table(
     CheckConstraint("event IN ('final', 'progress')", name="event"),
     Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
     Index(None, "job_id"),
+)
+
+# Files a member attached to a job's prompt (images or PDFs), kept with the prompt.
+job_attachments = Table(
+    "job_attachments",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("job_id", Uuid, ForeignKey("jobs.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("name", String(255), nullable=True),
+    Column("mime_type", String(100), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Index(None, "job_id"),
+)
+
+# What a directory (SCIM, the embed API) knows of a member beyond its membership row:
+# the external id of an embed user, its groups and user attributes.
+member_profiles = Table(
+    "member_profiles",
+    metadata,
+    Column(
+        "membership_id",
+        Uuid,
+        ForeignKey("memberships.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column(
+        "organization_id", Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("external_id", String(255), nullable=True),
+    Column("groups", JSON, nullable=False),
+    Column("user_attributes", JSON, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("organization_id", "external_id"),
+)
+
+# How an organization embeds the chat page: how long a signed-in embed session lasts
+# and which origins may frame it.
+embed_settings = Table(
+    "embed_settings",
+    metadata,
+    Column(
+        "organization_id",
+        Uuid,
+        ForeignKey("organizations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("session_minutes", Integer, nullable=False),
+    Column("frame_origins", JSON, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# Single-use sign-in sessions made by generate-session or generate-url; only the hash
+# of the session id is stored.
+embed_sessions = Table(
+    "embed_sessions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column(
+        "organization_id", Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("membership_id", Uuid, ForeignKey("memberships.id", ondelete="CASCADE"), nullable=False),
+    Column("content_path", String(2000), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("redeemed_at", UtcDateTime, nullable=True),
 )

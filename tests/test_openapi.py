@@ -18,7 +18,7 @@ async def test_openapi_documents_the_list_and_its_errors(client: httpx.AsyncClie
     assert params["pageSize"]["schema"]["default"] == 50
     assert params["userId"]["schema"]["anyOf"][0]["format"] == "uuid"
     listing = schema["components"]["schemas"]["ConversationList"]
-    assert set(listing["properties"]) == {"data", "pageInfo"}
+    assert set(listing["properties"]) == {"data", "records", "pageInfo"}
     # No route anywhere advertises FastAPI's validation 422 (bad input is a 400); the
     # only 422s are those a route declares itself, in the error shape.
     for route, path in schema["paths"].items():

@@ -24,7 +24,7 @@ class NewKey:
     token: str
 
 
-def _check_email(email: str) -> str:
+def check_email(email: str) -> str:
     email = email.strip().lower()
     if not _EMAIL.match(email) or len(email) > 320:
         raise BadRequest(f"not an email address: {email!r}")
@@ -47,7 +47,7 @@ async def create_organization(
     now = clock.utcnow()
     org = await repository.insert_organization(conn, name, rate_limit, now)
     owner = await repository.insert_membership(
-        conn, org.id, _check_email(owner_email), "ORG_ADMIN", None, now
+        conn, org.id, check_email(owner_email), "ORG_ADMIN", None, now
     )
     await repository.set_owner(conn, org.id, owner.id)
     return (
@@ -74,7 +74,7 @@ async def add_member(
         raise BadRequest(f"role must be one of {', '.join(ROLES)}")
     if await repository.get_organization(conn, org_id) is None:
         raise NotFound(f"no organization {org_id}")
-    email = _check_email(email)
+    email = check_email(email)
     if await repository.find_membership_by_email(conn, org_id, email):
         raise Conflict(f"{email} is already a member of this organization")
     checked_role: Role = "ORG_ADMIN" if role == "ORG_ADMIN" else "MEMBER"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlencode
 
 import anyio
 from fastapi import APIRouter, Request
@@ -22,6 +23,7 @@ from parley.auth.dependencies import Caller
 from parley.auth.principal import Principal
 from parley.db import ReadConn
 from parley.errors import NotFound, responses
+from parley.jobs.service import no_branch
 from parley.kit import clock
 from parley.kit.responses import JsonResponse
 from parley.models.service import runtime_for
@@ -35,12 +37,16 @@ async def _runtime(
     conn: AsyncConnection,
     model_id: uuid.UUID,
     user_id: uuid.UUID | None,
+    branch_id: uuid.UUID | None,
 ) -> ModelRuntime:
-    """What both helpers check first: AI is on, ``userId`` is allowed and a member, and
-    the model is the organization's; then the model's runtime."""
+    """What both helpers check first: AI is on, ``userId`` is allowed and a member, the
+    model is the organization's and no branch is asked for; then the model's runtime."""
     require_ai(caller)
     await acting_member(conn, caller, user_id)
-    return await runtime_for(conn, request.app.state.runtimes, caller.organization_id, model_id)
+    runtime = await runtime_for(conn, request.app.state.runtimes, caller.organization_id, model_id)
+    if branch_id is not None:
+        raise NotFound(no_branch(branch_id, model_id))
+    return runtime
 
 
 @router.post(
@@ -52,7 +58,7 @@ async def _runtime(
 async def generate_query(
     request: Request, body: GenerateQueryRequest, caller: Caller, conn: ReadConn
 ) -> Response:
-    runtime = await _runtime(request, caller, conn, body.modelId, body.userId)
+    runtime = await _runtime(request, caller, conn, body.modelId, body.userId, body.branchId)
     topic = body.currentTopicName
     if topic is not None and topic not in runtime.model.topics:
         raise NotFound(f"No topic {topic!r} in this model")
@@ -76,6 +82,11 @@ async def generate_query(
     }
     if result.result is not None:
         payload["result"] = result.result.to_json()
+    if body.workbookUrl:
+        # Parley has no workbooks: the nearest thing is its web page with the prompt
+        # filled in, where asking it runs the same query and shows its table and chart.
+        query = urlencode({"model": str(body.modelId), "prompt": body.prompt})
+        payload["workbookUrl"] = f"{settings.resolved_public_url}/?{query}"
     return JsonResponse(payload)
 
 
@@ -88,7 +99,7 @@ async def generate_query(
 async def pick_topic(
     request: Request, body: PickTopicRequest, caller: Caller, conn: ReadConn
 ) -> Response:
-    runtime = await _runtime(request, caller, conn, body.modelId, body.userId)
+    runtime = await _runtime(request, caller, conn, body.modelId, body.userId, body.branchId)
     candidates = body.potentialTopicNames or None
     if candidates:
         unknown = [name for name in candidates if name not in runtime.model.topics]

@@ -19,6 +19,17 @@ class GenerateQueryRequest(RequestBody):
     currentTopicName: TopicName | None = None
     runQuery: bool = True
     userId: uuid.UUID | None = None
+    branchId: uuid.UUID | None = Field(
+        default=None, description="A branch of the model; Parley models have none, so 404."
+    )
+    queryAllViews: bool = Field(
+        default=False,
+        description="Accepted; Parley's planner always queries through topics.",
+    )
+    workbookUrl: bool = Field(
+        default=False,
+        description="Also return `workbookUrl`: Parley's web page, ready to ask the prompt.",
+    )
 
 
 class QueryErrorBody(BaseModel):
@@ -38,6 +49,9 @@ class GenerateQueryResponse(BaseModel):
     topic: str | None
     error: QueryErrorBody | None
     result: QueryResultBody | None = None
+    workbookUrl: str | None = Field(
+        default=None, description="With `workbookUrl: true`: the prompt on Parley's web page."
+    )
 
 
 class PickTopicRequest(RequestBody):
@@ -46,6 +60,9 @@ class PickTopicRequest(RequestBody):
     currentTopicName: TopicName | None = None
     potentialTopicNames: list[TopicName] | None = None
     userId: uuid.UUID | None = None
+    branchId: uuid.UUID | None = Field(
+        default=None, description="A branch of the model; Parley models have none, so 404."
+    )
 
 
 class PickTopicResponse(BaseModel):

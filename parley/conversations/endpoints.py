@@ -54,7 +54,7 @@ async def list_conversations(request: Request, caller: Caller) -> Response:
             user_id=query.user_id,
             search=search,
         )
-    return JsonResponse(page.to_wire())
+    return Response(page.to_json(), media_type="application/json")
 
 
 UserIdQuery = Annotated[

@@ -41,6 +41,9 @@ class ConversationSummary(BaseModel):
     id: str = Field(description="Conversation UUID; pass it as `conversationId` to continue.")
     name: str | None = Field(description="Title; null until the assistant names it.")
     lastUserPrompt: str | None = Field(description="The most recent user prompt in the thread.")
+    lastPrompt: str | None = Field(
+        description="The same as `lastUserPrompt`, under the name Omni's SDK reads."
+    )
     updatedAt: str = Field(description="Last activity, RFC 3339 UTC with milliseconds.")
     createdAt: str = Field(description="When the thread started, RFC 3339 UTC.")
 
@@ -53,20 +56,36 @@ class PageInfo(BaseModel):
 
 
 class ConversationList(BaseModel):
-    data: list[ConversationSummary]
+    data: list[ConversationSummary] = Field(description="The page, as Omni's docs page names it.")
+    records: list[ConversationSummary] = Field(
+        description="The same items as `data`, under the name Omni's SDK reads."
+    )
     pageInfo: PageInfo
+
+
+class AttachmentListing(BaseModel):
+    name: str | None
+    mimeType: str
+    sizeBytes: int
 
 
 class Message(BaseModel):
     role: Literal["user", "assistant"]
-    text: str = Field(description="The prompt, or the Markdown answer.")
-    createdAt: str
+    text: str = Field(description="The prompt, or the Markdown answer (the SDK's name).")
+    content: str = Field(description="The same as `text` (the docs page's name).")
+    createdAt: str = Field(description="When it was written (the SDK's name).")
+    timestamp: str = Field(description="The same as `createdAt` (the docs page's name).")
     jobId: str | None = Field(description="The job that produced an assistant message.")
     omniChatUrl: str | None = Field(description="Assistant messages: the thread's web page.")
+    attachments: list[AttachmentListing] | None = Field(
+        default=None, description="Beyond Omni: files sent with a prompt (not their content)."
+    )
 
 
 class ConversationDetail(BaseModel):
     id: str
+    userId: str = Field(description="Membership ID of the member the thread belongs to.")
+    organizationId: str
     name: str | None
     createdAt: str
     updatedAt: str

@@ -7,12 +7,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.auth.principal import Principal
 from parley.conversations import repository
 from parley.conversations.schemas import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from parley.errors import BadRequest, NotFound
+from parley.jobs import attachments
 from parley.jobs import repository as jobs_repository
 from parley.kit.cursors import CursorCodec, InvalidCursor
 from parley.kit.direct_sql import Reader, Row
@@ -24,13 +26,17 @@ MAX_NAME = 500
 
 def wire_row(row: Row) -> dict[str, Any]:
     """A list row (repository._SUMMARY: ids as 32 hex digits, timestamps as
-    ``YYYY-MM-DD HH:MM:SS.ffffff``) in SPEC §4.1's shape. Slicing text, inline, because
-    this runs fifty times a page (decision 0008)."""
-    h, updated, created = row[0], row[3], row[4]
+    ``YYYY-MM-DD HH:MM:SS.ffffff``) in the list's item shape. Slicing text, inline,
+    because this runs fifty times a page (decision 0008).
+
+    The latest prompt goes out under both names Omni uses for it: ``lastUserPrompt``
+    (its docs page) and ``lastPrompt`` (its SDK), decision 0013."""
+    h, updated, created, prompt = row[0], row[3], row[4], row[2]
     return {
         "id": f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}",
         "name": row[1],
-        "lastUserPrompt": row[2],
+        "lastUserPrompt": prompt,
+        "lastPrompt": prompt,
         "updatedAt": f"{updated[:10]}T{updated[11:23]}Z",
         "createdAt": f"{created[:10]}T{created[11:23]}Z",
     }
@@ -43,16 +49,24 @@ class ConversationPage:
     page_size: int
     total: int
 
-    def to_wire(self) -> dict[str, Any]:
+    def page_info(self) -> dict[str, Any]:
         return {
-            "data": [wire_row(row) for row in self.rows],
-            "pageInfo": {
-                "hasNextPage": self.next_cursor is not None,
-                "nextCursor": self.next_cursor,
-                "pageSize": self.page_size,
-                "totalRecords": self.total,
-            },
+            "hasNextPage": self.next_cursor is not None,
+            "nextCursor": self.next_cursor,
+            "pageSize": self.page_size,
+            "totalRecords": self.total,
         }
+
+    def to_wire(self) -> dict[str, Any]:
+        items = [wire_row(row) for row in self.rows]
+        return {"data": items, "records": items, "pageInfo": self.page_info()}
+
+    def to_json(self) -> bytes:
+        """``to_wire()`` as JSON, with the items serialized once and the same bytes
+        written under ``data`` (Omni's docs page) and ``records`` (its SDK)."""
+        items = orjson.dumps([wire_row(row) for row in self.rows])
+        info = orjson.dumps(self.page_info())
+        return b'{"data":' + items + b',"records":' + items + b',"pageInfo":' + info + b"}"
 
 
 def _scope_key(org_id: uuid.UUID, member_id: uuid.UUID | None, search: str | None) -> str:
@@ -102,32 +116,46 @@ async def get_conversation(
     public_url: str,
     user_id: uuid.UUID | None = None,
 ) -> dict[str, Any]:
-    """SPEC §4.2: the thread with its messages, oldest first."""
+    """The thread with its messages, oldest first.
+
+    Omni's docs page and its SDK name this response's fields differently; it carries
+    both (decision 0013): ``userId`` and ``organizationId`` from the docs page, ``name``
+    from the SDK, and each message's text and time as ``content``/``timestamp`` (docs)
+    and ``text``/``createdAt`` (SDK)."""
     found = await repository.get(
         conn, caller.organization_id, caller.member_filter(user_id), conversation_id
     )
     if found is None:
         raise NotFound(f"No conversation {conversation_id}")
     chat = f"{public_url}/chat/{found.id}"
+    files = await attachments.of_conversation(conn, found.id)
+    messages = []
+    for message in await repository.messages_of(conn, found.id):
+        at = to_wire(message.created_at)
+        item: dict[str, Any] = {
+            "role": message.role,
+            "text": message.text,
+            "content": message.text,
+            "createdAt": at,
+            "timestamp": at,
+            # Prompts are stored with their job too, but the wire names only the job
+            # that produced an answer.
+            "jobId": str(message.job_id)
+            if message.role == "assistant" and message.job_id
+            else None,
+            "omniChatUrl": chat if message.role == "assistant" else None,
+        }
+        if message.role == "user" and message.job_id in files:
+            item["attachments"] = files[message.job_id]
+        messages.append(item)
     return {
         "id": str(found.id),
+        "userId": str(found.membership_id),
+        "organizationId": str(found.organization_id),
         "name": found.name,
         "createdAt": to_wire(found.created_at),
         "updatedAt": to_wire(found.updated_at),
-        "messages": [
-            {
-                "role": message.role,
-                "text": message.text,
-                "createdAt": to_wire(message.created_at),
-                # Prompts are stored with their job too, but the wire names only the job
-                # that produced an answer.
-                "jobId": str(message.job_id)
-                if message.role == "assistant" and message.job_id
-                else None,
-                "omniChatUrl": chat if message.role == "assistant" else None,
-            }
-            for message in await repository.messages_of(conn, found.id)
-        ],
+        "messages": messages,
     }
 
 
@@ -151,6 +179,7 @@ async def rename(
         "id": str(found.id),
         "name": name,
         "lastUserPrompt": found.last_user_prompt,
+        "lastPrompt": found.last_user_prompt,
         "updatedAt": to_wire(found.updated_at),
         "createdAt": to_wire(found.created_at),
     }

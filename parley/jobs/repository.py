@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.jobs import notices
@@ -102,6 +102,11 @@ async def claim(
             lease_expires_at=expires,
             attempts=_j.attempts + 1,
             updated_at=now,
+            # Execution starts at the claim, so a job cancelled or failed before its
+            # first progress step still says when it started.
+            execution_started_at=func.coalesce(
+                _j.execution_started_at, literal(now, type_=_j.execution_started_at.type)
+            ),
         )
         .returning(*jobs.c)
     )

@@ -9,6 +9,7 @@ import orjson
 from pydantic import AnyHttpUrl, BaseModel, Field, field_validator, model_validator
 
 from parley.assistant.schemas import Prompt, TopicName
+from parley.jobs.attachments import MAX_ATTACHMENTS, AttachmentIn
 from parley.kit.text import RequestBody
 
 MAX_METADATA_BYTES = 16 * 1024
@@ -31,6 +32,14 @@ class SubmitJobRequest(RequestBody):
         default=None, description="Echoed in every webhook; at most 16 KiB as JSON."
     )
     progressWebhookEnabled: bool = False
+    branchId: uuid.UUID | None = Field(
+        default=None, description="A branch of the model; Parley models have none, so 404."
+    )
+    attachments: list[AttachmentIn] | None = Field(
+        default=None,
+        max_length=MAX_ATTACHMENTS,
+        description="Up to 5 images or PDFs, base64, 5 MiB each and 10 MiB in all.",
+    )
 
     @field_validator("webhookMetadata")
     @classmethod

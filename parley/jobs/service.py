@@ -17,7 +17,7 @@ from parley.config import Settings
 from parley.conversations import repository as conversations
 from parley.db import Database
 from parley.errors import BadRequest, Conflict, NotFound, UnprocessableContent
-from parley.jobs import repository, states, webhooks
+from parley.jobs import attachments, repository, states, webhooks
 from parley.jobs.schemas import SubmitJobRequest
 from parley.kit import clock
 from parley.kit.timestamps import to_wire
@@ -29,6 +29,11 @@ MAX_IDEMPOTENCY_KEY = 255
 
 def chat_url(public_url: str, conversation_id: uuid.UUID | str) -> str:
     return f"{public_url}/chat/{conversation_id}"
+
+
+def no_branch(branch_id: uuid.UUID, model_id: uuid.UUID) -> str:
+    # Parley's models have no branches, so no branch id names one of them.
+    return f"No branch {branch_id} of model {model_id}"
 
 
 def _idempotency_hash(caller: Principal, header: str) -> str:
@@ -88,6 +93,7 @@ async def submit(
     # Vetted (a DNS lookup) before the write transaction, which must stay short.
     webhook = await webhooks.job_settings(body, settings)
     fingerprint = _fingerprint(body, user_id) if key is not None else None
+    files = attachments.decode(body.attachments)
     now = clock.utcnow()
     try:
         async with database.write() as conn:
@@ -99,6 +105,8 @@ async def submit(
             model = await models.get_model(conn, caller.organization_id, body.modelId)
             if model is None:
                 raise NotFound(f"No model {body.modelId}")
+            if body.branchId is not None:
+                raise NotFound(no_branch(body.branchId, body.modelId))
             if body.topicName is not None and body.topicName not in (
                 model.definition.get("topics") or {}
             ):
@@ -157,6 +165,7 @@ async def submit(
                 job_id=job_id,
                 now=now,
             )
+            await attachments.store(conn, job_id, files)
     except IntegrityError as error:
         if key is not None and fingerprint is not None and "idempotency" in str(error.orig):
             # A twin of this request won the race; answer as it did.
@@ -222,6 +231,9 @@ def status(job: Any, public_url: str) -> dict[str, Any]:
     elif state == "CANCELLED":
         body["cancelledAt"] = to_wire(job.cancelled_at)
         body["cancelledBy"] = str(job.cancelled_by) if job.cancelled_by else None
+        # A job cancelled while it ran keeps when it started, as a failed one does.
+        if started:
+            body["executionStartedAt"] = started
     return body
 
 

@@ -27,7 +27,7 @@ from parley.assistant.runtime import Runtimes
 from parley.config import Settings
 from parley.db import Database
 from parley.errors import NotFound
-from parley.jobs import repository, results, states
+from parley.jobs import attachments, repository, results, states
 from parley.jobs.signals import Pulse
 from parley.jobs.webhooks import Sender
 from parley.kit import clock
@@ -242,6 +242,8 @@ class Workers:
             previous = results.stored_query(
                 await repository.previous_result(conn, job.conversation_id, job.created_at)
             )
+            # No planner here looks at images or PDFs; the answer says so.
+            unread = await attachments.of_job(conn, job.id)
         now = settings.now or clock.utcnow()
         outcome = await anyio.to_thread.run_sync(
             lambda: runtime.planner.plan(
@@ -252,7 +254,9 @@ class Workers:
             detail = ""
             if outcome.suggestions:
                 detail = "Questions I can answer look like: " + "; ".join(outcome.suggestions)
-            raise JobFailed(outcome.message, "CANNOT_ANSWER", detail)
+            if unread:
+                detail += attachments.unread_note(unread)
+            raise JobFailed(outcome.message, "CANNOT_ANSWER", detail.strip())
         assert isinstance(outcome, Plan)
         if await self._step(claim, 2, f"Running the query on {outcome.topic}") == "stop":
             return None
@@ -277,6 +281,8 @@ class Workers:
         body = results.answer_body(
             runtime.model, job.prompt, outcome.query, outcome.topic, table, clock.utcnow()
         )
+        if unread:
+            body["message"] += attachments.unread_note(unread)
         # DELIVERING keeps the answer in the row: a worker taking over only finishes it.
         async with self.database.write() as conn:
             current = await self._mine(conn, claim, "EXECUTING")

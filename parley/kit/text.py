@@ -56,10 +56,11 @@ def in_query(query_string: bytes) -> bool:
 
 
 class RequestBody(BaseModel):
-    """Base of every request body: unknown fields are a 400, and so is text that could
-    not be stored."""
+    """Base of every request body: text that could not be stored is a 400. Fields no
+    Omni document names are ignored: Omni adds request fields often, and a client that
+    sends a new one must keep working (decision 0013); known fields are still checked."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
     @model_validator(mode="before")
     @classmethod

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, insert, select, tuple_
+from sqlalchemy import ColumnElement, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.tables import models
@@ -61,6 +61,7 @@ async def page(
     return list((await conn.execute(query)).all())
 
 
-async def count(conn: AsyncConnection, org_id: uuid.UUID) -> int:
-    query = select(func.count()).select_from(models).where(_mine(org_id))
-    return int((await conn.execute(query)).scalar_one())
+async def all_of(conn: AsyncConnection, org_id: uuid.UUID) -> list[Any]:
+    """Every model of the organization (an organization has a handful)."""
+    query = select(models).where(_mine(org_id)).order_by(_m.created_at, _m.id)
+    return list((await conn.execute(query)).all())

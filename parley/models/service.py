@@ -1,5 +1,5 @@
 """Rules for semantic models: registration, lookup inside the caller's organization,
-the paged list of SPEC §6.3, and the runtime that answers questions over a model."""
+and the runtime that answers questions over a model."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from parley.assistant.runtime import ModelRuntime, Runtimes, open_warehouse
 from parley.assistant.semantic_model import ModelError, SemanticModel, validate_model
 from parley.errors import BadRequest, NotFound
 from parley.kit import clock
-from parley.kit.cursors import CursorCodec, InvalidCursor
 from parley.models import repository
 
 
@@ -73,42 +72,3 @@ async def runtime_for(
     return await anyio.to_thread.run_sync(
         runtimes.get, row.id, dict(row.definition), row.connection_url
     )
-
-
-def _topics(definition: dict[str, Any]) -> list[str]:
-    topics = definition.get("topics") or {}
-    return list(topics) if isinstance(topics, dict) else []
-
-
-async def list_models(
-    conn: AsyncConnection,
-    org_id: uuid.UUID,
-    codec: CursorCodec,
-    *,
-    page_size: int,
-    cursor: str | None,
-) -> dict[str, Any]:
-    scope = f"models:{org_id.hex}"
-    after = None
-    if cursor:
-        try:
-            after = codec.decode_position(cursor, scope)
-        except InvalidCursor as exc:
-            raise BadRequest(f"Invalid cursor: {exc}") from exc
-    rows = await repository.page(conn, org_id, after=after, limit=page_size + 1)
-    has_next = len(rows) > page_size
-    rows = rows[:page_size]
-    next_cursor = (
-        codec.encode_position(scope, rows[-1].created_at, rows[-1].id) if has_next else None
-    )
-    return {
-        "pageInfo": {
-            "hasNextPage": has_next,
-            "nextCursor": next_cursor,
-            "pageSize": page_size,
-            "totalRecords": await repository.count(conn, org_id),
-        },
-        "records": [
-            {"id": str(row.id), "name": row.name, "topics": _topics(row.definition)} for row in rows
-        ],
-    }

@@ -21,11 +21,20 @@ STATIC = Path(__file__).parent / "static"
 
 # Everything from this origin, nothing from anywhere else, no inline script or style.
 # Charts arrive as images fetched with the token and shown from blob: URLs (an <img src>
-# cannot send an Authorization header).
-CONTENT_SECURITY_POLICY = (
+# cannot send an Authorization header). No one may frame the page, except the origins an
+# organization allows for its embedded page (parley/embed/pages.py).
+_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
-    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors "
 )
+CONTENT_SECURITY_POLICY = _POLICY + "'none'"
+
+
+def policy_framed_by(origins: list[str]) -> str:
+    """The page's policy, letting ``origins`` (checked origins, never raw input) frame it."""
+    return _POLICY + (" ".join(origins) if origins else "'none'")
+
+
 SECURITY_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -66,12 +75,17 @@ def assets() -> dict[str, Asset]:
     return found
 
 
-def _serve(request: Request, name: str) -> Response:
+def serve(request: Request, name: str, *, policy: str = CONTENT_SECURITY_POLICY) -> Response:
     asset = assets().get(name)
     if asset is None:
         raise NotFound(f"No file {name!r}")
     # Revalidate every time: a new release must never run against a stale script.
-    headers = {**SECURITY_HEADERS, "ETag": asset.etag, "Cache-Control": "no-cache"}
+    headers = {
+        **SECURITY_HEADERS,
+        "Content-Security-Policy": policy,
+        "ETag": asset.etag,
+        "Cache-Control": "no-cache",
+    }
     if request.headers.get("if-none-match") == asset.etag:
         return Response(status_code=304, headers=headers)
     return Response(asset.body, media_type=asset.media_type, headers=headers)
@@ -79,7 +93,7 @@ def _serve(request: Request, name: str) -> Response:
 
 @router.api_route("/", methods=["GET", "HEAD"])
 async def home(request: Request) -> Response:
-    return _serve(request, "index.html")
+    return serve(request, "index.html")
 
 
 @router.api_route("/chat/{conversation_id}", methods=["GET", "HEAD"])
@@ -87,9 +101,9 @@ async def chat(request: Request, conversation_id: str) -> Response:
     """The same page; its script reads the conversation id from the path (an unknown or
     invisible id is the API's 404, shown on the page)."""
     del conversation_id
-    return _serve(request, "index.html")
+    return serve(request, "index.html")
 
 
 @router.api_route("/static/{name:path}", methods=["GET", "HEAD"])
 async def static(request: Request, name: str) -> Response:
-    return _serve(request, name)
+    return serve(request, name)

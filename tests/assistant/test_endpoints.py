@@ -167,7 +167,7 @@ async def test_scope_rules(
     ).status_code == 404
     # Bad bodies are 400 in the error shape, never 422.
     for bad in (
-        {**body, "colour": "blue"},
+        {**body, "runQuery": "maybe"},
         {**body, "modelId": "nope"},
         {**body, "prompt": "   "},
         {"prompt": "x"},

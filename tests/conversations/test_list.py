@@ -13,6 +13,7 @@ from parley.conversations import repository
 from parley.db import Database
 from parley.kit import clock
 from tests.factories import Org, add_conversations, bearer, make_member, make_org
+from tests.omni.shapes import DocsConversationList, SdkConversationList, check
 
 URL = "/api/v1/ai/conversations"
 
@@ -31,6 +32,9 @@ async def walk(
         response = await client.get(URL, params=query, headers=bearer(token))
         assert response.status_code == 200, response.text
         body = response.json()
+        check(DocsConversationList, body)
+        check(SdkConversationList, body)
+        assert body["records"] == body["data"]
         items.extend(body["data"])
         infos.append(body["pageInfo"])
         cursor = body["pageInfo"]["nextCursor"]
@@ -63,8 +67,10 @@ async def test_seed_example_shape(client: httpx.AsyncClient, database: Database,
         "pageSize": 50,
         "totalRecords": 2,
     }
+    assert body["records"] == body["data"]
     first = body["data"][0]
-    assert set(first) == {"id", "name", "lastUserPrompt", "updatedAt", "createdAt"}
+    assert set(first) == {"id", "name", "lastUserPrompt", "lastPrompt", "updatedAt", "createdAt"}
+    assert first["lastPrompt"] == first["lastUserPrompt"] == "question 0"
     assert first["id"] == str(ids[0])
     assert first["updatedAt"] == "2026-05-15T14:32:10.123Z"
     assert first["createdAt"] == "2026-05-15T13:32:10.123Z"
@@ -154,6 +160,7 @@ async def test_user_id_of_another_organization_is_an_empty_page(
     ).json()
     assert body == {
         "data": [],
+        "records": [],
         "pageInfo": {"hasNextPage": False, "nextCursor": None, "pageSize": 50, "totalRecords": 0},
     }
 

@@ -1,5 +1,7 @@
 // The page: sign in, then the history sidebar and the open conversation, with the
-// address bar (/ or /chat/<id>) saying which conversation is open.
+// address bar (/ or /chat/<id>) saying which conversation is open. Embedded in another
+// application the same page lives under /embed/<organization id>/ and signs in by
+// redeeming a single-use embed session (/embed/login?sessionId=...).
 
 import { ApiError, call, configure } from "./api.js";
 import { clear, h } from "./dom.js";
@@ -16,9 +18,49 @@ const NARROW = window.matchMedia("(max-width: 48rem)");
 let history = null;
 let thread = null;
 
+// Where the page lives: "" on its own, "/embed/<organization id>" when embedded (the
+// server lets only that organization's allowed origins frame those paths).
+const EMBEDDED = location.pathname.match(/^\/embed\/([0-9a-f-]{36})(?=\/|$)/i);
+const BASE = EMBEDDED ? `/embed/${EMBEDDED[1]}` : "";
+
 function conversationInPath() {
-  const match = location.pathname.match(/^\/chat\/([^/]+)\/?$/);
+  const match = location.pathname.slice(BASE.length).match(/^\/chat\/([^/]+)\/?$/);
   return match ? decodeURIComponent(match[1]) : null;
+}
+
+// A link may carry a question to ask (generate-query's workbookUrl): it fills the
+// prompt box and picks the model, and leaves the address bar.
+function takeLinkedPrompt() {
+  const params = new URLSearchParams(location.search);
+  const text = params.get("prompt");
+  const model = params.get("model");
+  if (model) {
+    sessionStorage.setItem(MODEL_KEY, model);
+    $("model").value = model;
+  }
+  if (text) $("prompt").value = text;
+  if (text || model) window.history.replaceState({}, "", location.pathname);
+}
+
+async function redeemEmbedSession() {
+  const sessionId = new URLSearchParams(location.search).get("sessionId") || "";
+  let redeemed;
+  try {
+    const response = await fetch("/embed/redeem", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sessionId }),
+    });
+    redeemed = await response.json();
+    if (!response.ok) throw new Error(redeemed.detail || `HTTP ${response.status}`);
+  } catch (failure) {
+    window.history.replaceState({}, "", "/");
+    showSignIn(`This sign-in link cannot be used: ${failure.message}`);
+    return;
+  }
+  const who = await call("/api/v1/whoami", { token: redeemed.token });
+  sessions.save({ token: redeemed.token, actAs: null, who });
+  location.replace(`/embed/${redeemed.organizationId}${redeemed.contentPath}`);
 }
 
 function showSignIn(message = "") {
@@ -119,7 +161,7 @@ async function start(session) {
     thread = createThread({
       modelId: () => $("model").value,
       onNavigate(id) {
-        navigate(`/chat/${id}`);
+        navigate(`${BASE}/chat/${id}`);
         history.setActive(id);
       },
       onChanged() {
@@ -128,14 +170,14 @@ async function start(session) {
     });
     history = createHistory({
       onOpen(id) {
-        navigate(`/chat/${id}`);
+        navigate(`${BASE}/chat/${id}`);
         if (NARROW.matches) setDrawer(false);
         route();
         thread.focusPrompt();
       },
       onDeleted(id) {
         if (thread.current() === id) {
-          navigate("/");
+          navigate(`${BASE}/`);
           route();
         }
       },
@@ -146,6 +188,7 @@ async function start(session) {
   }
   history.reload();
   route();
+  takeLinkedPrompt();
   thread.focusPrompt();
 }
 
@@ -154,11 +197,11 @@ function wire() {
   $("sign-out").addEventListener("click", () => {
     // A fresh page load drops every conversation, chart and request of this session.
     sessions.forget();
-    location.assign("/");
+    location.assign(`${BASE}/`);
   });
   $("model").addEventListener("change", (event) => sessionStorage.setItem(MODEL_KEY, event.target.value));
   $("new-chat").addEventListener("click", () => {
-    navigate("/");
+    navigate(`${BASE}/`);
     if (NARROW.matches) setDrawer(false);
     route();
     thread.focusPrompt();
@@ -182,5 +225,6 @@ function wire() {
 
 wire();
 const saved = sessions.load();
-if (saved) start(saved);
+if (location.pathname === "/embed/login") redeemEmbedSession();
+else if (saved) start(saved);
 else showSignIn();

@@ -50,8 +50,19 @@ export function createThread({ modelId, onChanged, onNavigate }) {
     }
   }
 
-  function userMessage(text) {
-    return h("li", { class: "message user" }, h("span", { class: "visually-hidden" }, "You asked: "), h("p", {}, text));
+  function userMessage(text, attachments = []) {
+    const item = h("li", { class: "message user" }, h("span", { class: "visually-hidden" }, "You asked: "), h("p", {}, text));
+    if (attachments.length) {
+      // Only the names: the files themselves stay on the server.
+      item.append(
+        h(
+          "ul",
+          { class: "attachments", "aria-label": "Attached files" },
+          ...attachments.map((file) => h("li", { class: "attachment" }, `${file.name || "unnamed"} (${file.mimeType})`)),
+        ),
+      );
+    }
+    return item;
   }
 
   function assistantMessage(markdown) {
@@ -130,7 +141,7 @@ export function createThread({ modelId, onChanged, onNavigate }) {
     const pending = [];
     for (const message of messages) {
       if (message.role === "user") {
-        list.append(userMessage(message.text));
+        list.append(userMessage(message.text, message.attachments || []));
       } else {
         const { item, body } = assistantMessage(message.text);
         list.append(item);

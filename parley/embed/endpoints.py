@@ -1,0 +1,122 @@
+"""HTTP for embedding: Omni's embed SSO endpoints, the organization's embed settings,
+and the redemption the embedded page makes with a session id."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.responses import Response
+
+from parley.auth.dependencies import Caller
+from parley.auth.principal import Principal
+from parley.db import Database, ReadConn, WriteConn
+from parley.embed import sessions
+from parley.embed.sessions import EmbedSettings, EmbedUserRequest
+from parley.errors import Forbidden, responses
+from parley.kit.responses import JsonResponse
+from parley.kit.timestamps import to_wire
+
+router = APIRouter(tags=["Embedding"])
+
+
+class SessionResponse(BaseModel):
+    sessionId: str = Field(description="Single use, for five minutes.")
+    url: str = Field(description="Beyond Omni: the login URL that redeems it.")
+
+
+class UrlResponse(BaseModel):
+    url: str = Field(description="A login URL with a fresh single-use session.")
+
+
+class RedeemRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    sessionId: str = Field(min_length=1, max_length=100)
+
+
+def _organization_key(caller: Principal) -> None:
+    # Creating users and signing them in is the organization's, as on Omni.
+    if not caller.is_organization_key:
+        raise Forbidden("Embedding needs an organization API key")
+
+
+def login_url(request: Request, session_id: str) -> str:
+    public = request.app.state.settings.resolved_public_url
+    return f"{public}/embed/login?{urlencode({'sessionId': session_id})}"
+
+
+@router.post(
+    "/api/v1/embed/sso/generate-session",
+    response_model=SessionResponse,
+    responses=responses(400, 401, 403, 429),
+    summary="Upsert an embed user and make a single-use sign-in session for it",
+)
+async def generate_session(
+    request: Request, body: EmbedUserRequest, caller: Caller, conn: WriteConn
+) -> Response:
+    _organization_key(caller)
+    path = body.content_path()
+    member = await sessions.upsert_user(conn, caller.organization_id, body)
+    secret = await sessions.create_session(conn, member, path)
+    return JsonResponse({"sessionId": secret, "url": login_url(request, secret)})
+
+
+@router.post(
+    "/api/v1/embed/sso/generate-url",
+    response_model=UrlResponse,
+    responses=responses(400, 401, 403, 429),
+    summary="Upsert an embed user and make a login URL that opens a page as it",
+)
+async def generate_url(
+    request: Request, body: EmbedUserRequest, caller: Caller, conn: WriteConn
+) -> Response:
+    _organization_key(caller)
+    path = body.content_path()
+    member = await sessions.upsert_user(conn, caller.organization_id, body)
+    secret = await sessions.create_session(conn, member, path)
+    return JsonResponse({"url": login_url(request, secret)})
+
+
+@router.get(
+    "/api/v1/embed/settings",
+    response_model=EmbedSettings,
+    responses=responses(401, 403, 429),
+    summary="The organization's embed settings (beyond Omni)",
+)
+async def get_settings(caller: Caller, conn: ReadConn) -> Response:
+    _organization_key(caller)
+    found = await sessions.settings_of(conn, caller.organization_id)
+    return JsonResponse(found.model_dump())
+
+
+@router.put(
+    "/api/v1/embed/settings",
+    response_model=EmbedSettings,
+    responses=responses(400, 401, 403, 429),
+    summary="Set how long embed sessions last and which origins may frame the page",
+)
+async def put_settings(body: EmbedSettings, caller: Caller, conn: WriteConn) -> Response:
+    _organization_key(caller)
+    await sessions.save_settings(conn, caller.organization_id, body)
+    return JsonResponse(body.model_dump())
+
+
+@router.post("/embed/redeem", include_in_schema=False)
+async def redeem(request: Request, body: RedeemRequest) -> Response:
+    """The embedded page's sign-in: the session id is the credential, so no token."""
+    database: Database = request.app.state.database
+    async with database.write() as conn:
+        done = await sessions.redeem(conn, body.sessionId)
+    return JsonResponse(
+        {
+            "token": done.token,
+            "expiresAt": to_wire(done.expires_at),
+            "organizationId": str(done.organization_id),
+            "userId": str(done.member.id),
+            "name": done.member.display_name,
+            "contentPath": done.content_path,
+        },
+        headers={"Cache-Control": "no-store"},
+    )

@@ -1,0 +1,48 @@
+"""The web page as an organization embeds it: the same page, under paths that tell the
+server whose embed settings decide who may frame it."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from parley.db import Database
+from parley.embed import sessions
+from parley.web.routes import CONTENT_SECURITY_POLICY, policy_framed_by, serve
+
+router = APIRouter(include_in_schema=False)
+
+
+async def _policy(request: Request, org_id: uuid.UUID | None) -> str:
+    if org_id is None:
+        return CONTENT_SECURITY_POLICY
+    database: Database = request.app.state.database
+    async with database.read() as conn:
+        found = await sessions.settings_of(conn, org_id)
+    return policy_framed_by(found.frameAncestors)
+
+
+@router.api_route("/embed/login", methods=["GET", "HEAD"])
+async def login(request: Request) -> Response:
+    """The login URL. The page's script redeems the session id (a GET never spends it,
+    so a link preview cannot); the session's organization decides who may frame it."""
+    database: Database = request.app.state.database
+    async with database.read() as conn:
+        org_id = await sessions.organization_of(conn, request.query_params.get("sessionId", ""))
+    response = serve(request, "index.html", policy=await _policy(request, org_id))
+    # The session id is in this page's address: keep it out of Referer headers and caches.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.api_route("/embed/{org_id}/", methods=["GET", "HEAD"])
+async def home(request: Request, org_id: uuid.UUID) -> Response:
+    return serve(request, "index.html", policy=await _policy(request, org_id))
+
+
+@router.api_route("/embed/{org_id}/chat/{conversation_id}", methods=["GET", "HEAD"])
+async def chat(request: Request, org_id: uuid.UUID, conversation_id: str) -> Response:
+    del conversation_id
+    return serve(request, "index.html", policy=await _policy(request, org_id))
