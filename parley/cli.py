@@ -624,6 +624,7 @@ def _print_report(questions: Path, report: EvalReport) -> None:
         f"{questions}: {report.total} questions, {report.passed} right, {report.wrong} wrong, "
         f"{report.refused} refused (accuracy {report.accuracy:.1%})",
         highlight=False,
+        soft_wrap=True,
     )
 
 
