@@ -557,6 +557,12 @@ def eval_command(
     model: Annotated[
         str | None, typer.Option(help="Model ID for --url (default: the first one listed).")
     ] = None,
+    model_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--model-file", help="Semantic model (YAML) in process (default: the dataset's)."
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Ask every question of each set; print each answer as right, WRONG or REFUSED, then
@@ -580,12 +586,22 @@ def eval_command(
         secret = token or _ask_defaults(settings).get("personalToken")
         if not secret:
             _fail(as_json, "--url needs --token", 401)
+    semantic_model = None
+    if url is None:
+        try:
+            semantic_model = load_model(model_file or chosen.model_path)
+        except OSError as error:
+            _fail(as_json, f"cannot read {model_file}: {error}", 400)
+        except ModelError as error:
+            _fail(as_json, "\n".join(str(p) for p in error.problems), 400)
     reports: list[tuple[Path, EvalReport]] = []
     for questions in sets:
-        if url is None or secret is None:
-            report = run_eval(questions, path, load_model(chosen.model_path), now)
+        if semantic_model is not None:
+            report = run_eval(questions, path, semantic_model, now)
+        elif secret is not None:
+            report = _remote_eval(questions, path, now, str(url), secret, model, as_json)
         else:
-            report = _remote_eval(questions, path, now, url, secret, model, as_json)
+            raise AssertionError("either a model or a server answers")
         reports.append((questions, report))
     if as_json:
         sets_json = [{"file": str(f), **r.to_json()} for f, r in reports]

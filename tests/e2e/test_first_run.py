@@ -235,6 +235,17 @@ def test_an_example_dataset_is_built_registered_and_evaluated_from_the_command_l
     text = cli(env, "eval", "--dataset", "saas", str(mixed), check=False)
     assert f"{mixed}: 3 questions, 1 right, 1 wrong, 1 refused" in text.stdout
     assert "WRONG" in text.stdout and "REFUSED" in text.stdout
+    # Any model and warehouse: the user's own are evaluated the same way.
+    own = cli_json(
+        env,
+        "eval",
+        "--model-file",
+        str(Path(__file__).resolve().parents[2] / "parley/datasets/saas.yaml"),
+        "--warehouse",
+        built["path"],
+        str(right),
+    )
+    assert (own["right"], own["total"]) == (1, 1)
     missing = cli(env, "eval", "--dataset", "logistics", str(right), check=False)
     assert missing.returncode == 1 and "parley demo-data --dataset logistics" in missing.stderr
     unknown = cli(env, "demo-data", "--dataset", "retail", check=False)
