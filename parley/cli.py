@@ -24,12 +24,12 @@ from parley import firstrun, logs, migrate
 from parley.accounts import repository as accounts
 from parley.accounts import service as account_service
 from parley.assistant.evaluation import EvalReport, run_eval, run_remote_eval
+from parley.assistant.runtime import DUCKDB_PREFIX
 from parley.assistant.semantic_model import ModelError, load_model
 from parley.config import Settings
 from parley.conversations import synthetic
+from parley.datasets import DATASETS, Dataset, dataset
 from parley.db import Database
-from parley.demo.model import load_demo_model
-from parley.demo.warehouse import build_demo_warehouse
 from parley.errors import ApiError, NotFound
 from parley.kit import clock, header_limit
 from parley.models import repository as models_repository
@@ -408,37 +408,98 @@ def _progress(as_json: bool) -> Progress:
     )
 
 
+DatasetOption = Annotated[
+    str,
+    typer.Option("--dataset", help=f"Which synthetic warehouse: {', '.join(DATASETS)}."),
+]
+
+
+def _dataset(name: str) -> Dataset:
+    try:
+        return dataset(name)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--dataset") from None
+
+
+def _warehouse_path(settings: Settings, chosen: Dataset) -> Path:
+    return settings.home / chosen.warehouse_file()
+
+
 @app.command("demo-data")
 def demo_data(
     as_of: Annotated[
         datetime | None,
-        typer.Option(formats=["%Y-%m-%d"], help="Orders end the day before (default: today)."),
+        typer.Option(formats=["%Y-%m-%d"], help="Data ends the day before (default: today)."),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed: same seed and date, same data.")] = 42,
     path: Annotated[
-        Path | None, typer.Option(help="Output file (default: demo.duckdb in PARLEY_HOME).")
+        Path | None,
+        typer.Option(help="Output file (default: DATASET.duckdb in PARLEY_HOME)."),
+    ] = None,
+    dataset_name: DatasetOption = "demo",
+    register: Annotated[
+        bool,
+        typer.Option(
+            "--register", help="Also register the dataset's model for --org, on this file."
+        ),
+    ] = False,
+    org: Annotated[
+        str | None, typer.Option("--org", help="Organization ID for --register.")
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Build the demo e-commerce warehouse (DuckDB)."""
+    """Build a synthetic warehouse (DuckDB): the demo shop, or another worked example."""
+    chosen = _dataset(dataset_name)
+    if register and org is None:
+        raise typer.BadParameter("--register needs --org ORG_ID")
+    org_id = _uuid(org, "--org") if org is not None else None
     settings = Settings()
-    target = path or settings.demo_warehouse_path
+    target = path or _warehouse_path(settings, chosen)
     day = as_of.date() if as_of else clock.utcnow().date()
     started = time.perf_counter()
     with _progress(as_json) as bar:
-        task = bar.add_task("demo warehouse", total=None)
-        build_demo_warehouse(
-            target,
-            as_of=day,
-            seed=seed,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        task = bar.add_task(f"{chosen.name} warehouse", total=None)
+        chosen.build(
+            target, day, seed, lambda done, total: bar.update(task, completed=done, total=total)
         )
     seconds = time.perf_counter() - started
-    _emit(
-        as_json,
-        {"path": str(target), "asOf": day.isoformat(), "seed": seed, "seconds": round(seconds, 2)},
-        f"Built {target} (as of {day}, seed {seed}) in {seconds:.1f} s",
-    )
+    data: dict[str, Any] = {
+        "dataset": chosen.name,
+        "path": str(target),
+        "asOf": day.isoformat(),
+        "seed": seed,
+        "seconds": round(seconds, 2),
+    }
+    human = f"Built {target} ({chosen.name}, as of {day}, seed {seed}) in {seconds:.1f} s"
+    if org_id is not None and register:
+        model = _register(
+            as_json, org_id, chosen.model_path, DUCKDB_PREFIX + str(target.resolve()), chosen.title
+        )
+        data["model"] = {"id": str(model.id), "name": model.name, "topics": model.topics}
+        human += f"\nModel {model.id} ({model.name}); topics: {', '.join(model.topics)}"
+    _emit(as_json, data, human)
+
+
+def _register(
+    as_json: bool, org_id: uuid.UUID, file: Path, connection: str, name: str
+) -> models_service.RegisteredModel:
+    try:
+        load_model(file)  # reports mistakes by file, line and field
+        definition = yaml.safe_load(file.read_text())
+    except OSError as error:
+        raise typer.BadParameter(f"cannot read {file}: {error}") from None
+    except ModelError as error:
+        _fail(as_json, "\n".join(str(p) for p in error.problems), 400)
+
+    async def work(database: Database) -> models_service.RegisteredModel:
+        async with database.write() as conn:
+            if await accounts.get_organization(conn, org_id) is None:
+                raise NotFound(f"no organization {org_id}")
+            return await models_service.register(
+                conn, org_id, name=name, connection_url=connection, definition=definition
+            )
+
+    return _run(as_json, work)
 
 
 @models_app.command("add")
@@ -454,27 +515,7 @@ def models_add(
 ) -> None:
     """Register a semantic model for an organization."""
     org_id = _uuid(org, "--org")
-    try:
-        load_model(file)  # reports mistakes by file, line and field
-        definition = yaml.safe_load(file.read_text())
-    except OSError as error:
-        raise typer.BadParameter(f"cannot read {file}: {error}") from None
-    except ModelError as error:
-        _fail(as_json, "\n".join(str(p) for p in error.problems), 400)
-
-    async def work(database: Database) -> models_service.RegisteredModel:
-        async with database.write() as conn:
-            if await accounts.get_organization(conn, org_id) is None:
-                raise NotFound(f"no organization {org_id}")
-            return await models_service.register(
-                conn,
-                org_id,
-                name=name or file.stem,
-                connection_url=connection,
-                definition=definition,
-            )
-
-    model = _run(as_json, work)
+    model = _register(as_json, org_id, file, connection, name or file.stem)
     _emit(
         as_json,
         {"id": str(model.id), "name": model.name, "topics": model.topics},
@@ -501,14 +542,23 @@ def models_list(
 
 @app.command("eval")
 def eval_command(
-    file: Annotated[Path, typer.Option("--file", help="Questions in the eval format.")] = Path(
-        "eval/questions.yaml"
-    ),
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Question sets in the eval format (default: eval/questions.yaml for the "
+            "demo, eval/DATASET.yaml and eval/DATASET-heldout.yaml otherwise).",
+            show_default=False,
+        ),
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="One question set (same as FILES).")
+    ] = None,
+    dataset_name: DatasetOption = "demo",
     warehouse: Annotated[
         Path | None,
         typer.Option(
-            help="Demo warehouse for the expected answers, and in process for the answers "
-            "too (default: the one in PARLEY_HOME)."
+            help="Warehouse for the expected answers, and in process for the answers too "
+            "(default: DATASET.duckdb in PARLEY_HOME)."
         ),
     ] = None,
     url: Annotated[
@@ -519,34 +569,91 @@ def eval_command(
     model: Annotated[
         str | None, typer.Option(help="Model ID for --url (default: the first one listed).")
     ] = None,
+    model_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--model-file", help="Semantic model (YAML) in process (default: the dataset's)."
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Ask every question of a file and print pass or fail per question, then accuracy."""
+    """Ask every question of each set; print each answer as right, WRONG or REFUSED, then
+    the counts per set. Exits 1 unless every answer is right."""
+    chosen = _dataset(dataset_name)
     settings = Settings()
-    path = warehouse or settings.demo_warehouse_path
+    path = warehouse or _warehouse_path(settings, chosen)
     if not path.exists():
-        _fail(as_json, f"no warehouse at {path}; build one with `parley demo-data`", 400)
+        _fail(
+            as_json,
+            f"no warehouse at {path}; build one with `parley demo-data --dataset {chosen.name}`",
+            400,
+        )
+    sets = [*(files or []), *([file] if file else [])] or _default_sets(chosen)
+    missing = [str(f) for f in sets if not f.exists()]
+    if missing:
+        _fail(as_json, f"no question set at {', '.join(missing)}", 400)
     now = settings.now or clock.utcnow()
-    if url is None:
-        report = run_eval(file, path, load_demo_model(), now)
-    else:
+    secret = None
+    if url is not None:
         secret = token or _ask_defaults(settings).get("personalToken")
         if not secret:
             _fail(as_json, "--url needs --token", 401)
-        report = _remote_eval(file, path, now, url, secret, model, as_json)
+    semantic_model = None
+    if url is None:
+        try:
+            semantic_model = load_model(model_file or chosen.model_path)
+        except OSError as error:
+            _fail(as_json, f"cannot read {model_file}: {error}", 400)
+        except ModelError as error:
+            _fail(as_json, "\n".join(str(p) for p in error.problems), 400)
+    reports: list[tuple[Path, EvalReport]] = []
+    for questions in sets:
+        if semantic_model is not None:
+            report = run_eval(questions, path, semantic_model, now)
+        elif secret is not None:
+            report = _remote_eval(questions, path, now, str(url), secret, model, as_json)
+        else:
+            raise AssertionError("either a model or a server answers")
+        reports.append((questions, report))
     if as_json:
-        sys.stdout.write(json.dumps(report.to_json(), default=str) + "\n")
+        sets_json = [{"file": str(f), **r.to_json()} for f, r in reports]
+        # One set keeps the flat shape scripts already read.
+        out = sets_json[0] if len(sets_json) == 1 else {"sets": sets_json}
+        sys.stdout.write(json.dumps(out, default=str) + "\n")
     else:
-        for result in report.results:
-            mark = "[green]pass[/green]" if result.passed else "[red]FAIL[/red]"
-            console.print(f"{mark}  {result.question.prompt}", highlight=False, soft_wrap=True)
-            if not result.passed:
-                console.print(f"      {result.difference}", highlight=False, soft_wrap=True)
-        console.print(
-            f"accuracy: {report.passed}/{report.total} = {report.accuracy:.1%}", highlight=False
-        )
-    if report.passed < report.total:
+        for questions, report in reports:
+            _print_report(questions, report)
+    if any(r.passed < r.total for _, r in reports):
         raise typer.Exit(1)
+
+
+_MARKS = {
+    "right": "[green]right[/green]  ",
+    "wrong": "[red]WRONG[/red]  ",
+    "refused": "[yellow]REFUSED[/yellow]",
+}
+
+
+def _default_sets(chosen: Dataset) -> list[Path]:
+    if chosen.name == "demo":
+        return [Path("eval/questions.yaml")]
+    return [Path(f"eval/{chosen.name}.yaml"), Path(f"eval/{chosen.name}-heldout.yaml")]
+
+
+def _print_report(questions: Path, report: EvalReport) -> None:
+    console.print(f"[bold]{questions}[/bold]", highlight=False)
+    for result in report.results:
+        console.print(
+            f"{_MARKS[result.outcome]}  {result.question.prompt}", highlight=False, soft_wrap=True
+        )
+        if not result.passed:
+            console.print(f"           {result.difference}", highlight=False, soft_wrap=True)
+    console.print(
+        f"{questions}: {report.total} questions, {report.passed} right, {report.wrong} wrong, "
+        f"{report.refused} refused (accuracy {report.accuracy:.1%})",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _remote_eval(
@@ -556,7 +663,7 @@ def _remote_eval(
 
     def ask_turn(
         prompt: str, conversation: str | None
-    ) -> tuple[str | None, dict[str, Any] | None, str]:
+    ) -> tuple[str | None, dict[str, Any] | None, dict[str, Any]]:
         outcome = asking.ask(
             url.rstrip("/"), token, prompt, conversation_id=conversation, model_id=model
         )
@@ -564,7 +671,7 @@ def _remote_eval(
         return (
             job["conversationId"],
             outcome["result"],
-            (job.get("error") or {}).get("message", job["state"]),
+            job.get("error") or {"message": job["state"]},
         )
 
     try:

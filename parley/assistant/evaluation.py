@@ -2,12 +2,22 @@
 
 A file is a YAML list; each item is either a single question `{q, sql}` or a
 `conversation:` list of such turns. `sql` is DuckDB SQL over the raw warehouse tables,
-with `{now}` standing for the evaluation clock. Every question goes through the same
-path as a job — planner, compiler, executor — in this process; the expected `sql` runs on
-the same warehouse, and the two row sets are compared by the file's rules: the same
-multiset of rows, numbers to 2 decimals, dates and timestamps as the first day of their
-period, column order and names free, row order free. In a conversation each turn is
-judged alone, but the planner sees its own previous answer, as it would in a thread.
+with `{now}` standing for the evaluation clock. A question whose right outcome is a
+refusal (it names a value the data does not hold, or asks what the model cannot know)
+says `expect: refusal` instead of giving `sql`.
+
+Each answer is judged **right**, **wrong** or **refused**. A refusal is an answer
+without rows that says why: the planner returned `CannotAnswer`, or its query was
+rejected by the model's validation before anything ran (`QueryError`, e.g. a fan-out
+sum). Everything else that is not the expected rows is wrong, including a warehouse
+error. For an `expect: refusal` question a refusal is right and any rows are wrong.
+
+Every question goes through the same path as a job — planner, compiler, executor — in
+this process; the expected `sql` runs on the same warehouse, and the two row sets are
+compared by the file's rules: the same multiset of rows, numbers to 2 decimals, dates
+and timestamps as the first day of their period, column order and names free, row order
+free. In a conversation each turn is judged alone, but the planner sees its own previous
+answer, as it would in a thread.
 
 `run_eval` is the one entry point (the CLI calls it; an HTTP mode can reuse `judge`).
 """
@@ -23,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -35,31 +45,42 @@ from parley.assistant.semantic_model import SemanticModel, load_model
 from parley.assistant.value_index import ValueIndex
 
 Row = tuple[Any, ...]
+Outcome = Literal["right", "wrong", "refused"]
+Expectation = Literal["rows", "refusal"]
 _SHOWN_ROWS = 5
+# Job error codes that mean the assistant declined to answer (see the module docs).
+REFUSAL_CODES = frozenset({"CANNOT_ANSWER", "INVALID_QUERY"})
 
 
 @dataclass(frozen=True)
 class Question:
     prompt: str
-    sql: str
+    sql: str | None  # None only when `expect` is "refusal"
     conversation: int | None = None  # position of its conversation in the file
     turn: int = 0
+    expect: Expectation = "rows"
 
 
 @dataclass
 class QuestionResult:
     question: Question
-    passed: bool
+    outcome: Outcome
     difference: str = ""
     query: dict[str, Any] | None = None
     sql: str | None = None
     seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == "right"
 
     def to_json(self) -> dict[str, Any]:
         return {
             "prompt": self.question.prompt,
             "conversation": self.question.conversation,
             "turn": self.question.turn,
+            "expect": self.question.expect,
+            "outcome": self.outcome,
             "passed": self.passed,
             "difference": self.difference,
             "query": self.query,
@@ -81,6 +102,14 @@ class EvalReport:
         return sum(1 for r in self.results if r.passed)
 
     @property
+    def wrong(self) -> int:
+        return sum(1 for r in self.results if r.outcome == "wrong")
+
+    @property
+    def refused(self) -> int:
+        return sum(1 for r in self.results if r.outcome == "refused")
+
+    @property
     def accuracy(self) -> float:
         return self.passed / self.total if self.total else 0.0
 
@@ -91,6 +120,9 @@ class EvalReport:
         return {
             "total": self.total,
             "passed": self.passed,
+            "right": self.passed,
+            "wrong": self.wrong,
+            "refused": self.refused,
             "accuracy": self.accuracy,
             "results": [r.to_json() for r in self.results],
         }
@@ -112,13 +144,24 @@ def load_questions(path: Path) -> list[list[Question]]:
 
 
 def _question(item: Any, path: Path, conversation: int | None, turn: int) -> Question:
-    if (
-        not isinstance(item, dict)
-        or not isinstance(item.get("q"), str)
-        or not isinstance(item.get("sql"), str)
-    ):
-        raise ValueError(f"{path}: every question needs a 'q' and an 'sql' (item {item!r})")
-    return Question(item["q"], item["sql"], conversation, turn)
+    if not isinstance(item, dict) or not isinstance(item.get("q"), str):
+        raise ValueError(f"{path}: every question needs a 'q' (item {item!r})")
+    expect = item.get("expect", "rows")
+    if expect not in ("rows", "refusal"):
+        raise ValueError(f"{path}: 'expect' is 'rows' or 'refusal', not {expect!r}")
+    sql = item.get("sql")
+    if expect == "rows" and not isinstance(sql, str):
+        raise ValueError(f"{path}: a question needs an 'sql' or 'expect: refusal' (item {item!r})")
+    if sql is not None and not isinstance(sql, str):
+        raise ValueError(f"{path}: 'sql' must be text (item {item!r})")
+    return Question(item["q"], sql, conversation, turn, expect)
+
+
+def expected_rows(question: Question, warehouse: DuckDBWarehouse, now: datetime) -> list[Row]:
+    """The rows the question's `sql` gives (none for an expected refusal without `sql`)."""
+    if question.sql is None:
+        return []
+    return [tuple(r) for r in warehouse.raw(question.sql.replace("{now}", now_literal(now)))]
 
 
 def now_literal(now: datetime) -> str:
@@ -167,31 +210,54 @@ def ask(
 ) -> QuestionResult:
     """Plan, compile and run one question, then judge it against its expected SQL."""
     started = time.perf_counter()
-    expected = warehouse.raw(question.sql.replace("{now}", now_literal(now)))
+    expected = expected_rows(question, warehouse, now)
     try:
         outcome = planner.plan(question.prompt, previous=previous, now=now)
-        if isinstance(outcome, CannotAnswer):
-            return QuestionResult(
-                question,
-                False,
-                f"planner could not answer: {outcome.message}",
-                seconds=time.perf_counter() - started,
-            )
+    except QueryError as error:
+        return _refused(question, f"query refused: {error}", started)
+    if isinstance(outcome, CannotAnswer):
+        return _refused(question, f"could not answer: {outcome.message}", started)
+    query = outcome.query.model_dump(mode="json")
+    try:
         compiled = compile_query(outcome.query, model, "duckdb")
+    except QueryError as error:
+        return _refused(question, f"query refused: {error}", started, query)
+    try:
         actual = warehouse.execute(compiled, row_cap=100_000, timeout=60)
-    except (QueryError, RuntimeError) as error:
+    except RuntimeError as error:
         return QuestionResult(
-            question, False, f"error: {error}", seconds=time.perf_counter() - started
+            question,
+            "wrong",
+            f"error: {error}",
+            query=query,
+            sql=compiled.sql,
+            seconds=time.perf_counter() - started,
         )
     seconds = time.perf_counter() - started
-    difference = judge(expected, [tuple(r) for r in actual.rows])
+    if question.expect == "refusal":
+        difference: str | None = f"expected a refusal, got {len(actual.rows)} rows"
+    else:
+        difference = judge(expected, [tuple(r) for r in actual.rows])
     return QuestionResult(
         question,
-        difference is None,
+        "right" if difference is None else "wrong",
         difference or "",
-        query=outcome.query.model_dump(mode="json"),
+        query=query,
         sql=compiled.sql,
         seconds=seconds,
+    )
+
+
+def _refused(
+    question: Question, message: str, started: float, query: dict[str, Any] | None = None
+) -> QuestionResult:
+    right = question.expect == "refusal"
+    return QuestionResult(
+        question,
+        "right" if right else "refused",
+        "" if right else message,
+        query=query,
+        seconds=time.perf_counter() - started,
     )
 
 
@@ -262,7 +328,8 @@ def _sample(want: list[Row], got: list[Row]) -> str:
     return ("\n" + "\n".join(lines)) if lines else ""
 
 
-AskTurn = Callable[[str, str | None], tuple[str | None, dict[str, Any] | None, str]]
+# (conversation id, the job's result or None, its error: {"code", "message"} or the state)
+AskTurn = Callable[[str, str | None], tuple[str | None, dict[str, Any] | None, dict[str, Any]]]
 
 
 def csv_rows(text: str) -> list[Row]:
@@ -293,7 +360,8 @@ def run_remote_eval(
     compared with the expected SQL run on the local copy of the warehouse.
 
     ``ask_turn(prompt, conversation_id)`` returns (conversation id, the job's result or
-    None, the error message when there is no result)."""
+    None, the job's error when there is no result). A job that failed with a code in
+    `REFUSAL_CODES` is a refusal."""
     groups = load_questions(questions_file)
     warehouse = DuckDBWarehouse(warehouse_path)
     report = EvalReport()
@@ -303,7 +371,7 @@ def run_remote_eval(
             conversation: str | None = None
             for question in group:
                 started = time.perf_counter()
-                expected = warehouse.raw(question.sql.replace("{now}", now_literal(now)))
+                expected = expected_rows(question, warehouse, now)
                 conversation, result, error = ask_turn(question.prompt, conversation)
                 report.results.append(
                     _judge_remote(question, expected, result, error, time.perf_counter() - started)
@@ -319,20 +387,32 @@ def _judge_remote(
     question: Question,
     expected: Sequence[Row],
     result: dict[str, Any] | None,
-    error: str,
+    error: dict[str, Any],
     seconds: float,
 ) -> QuestionResult:
     if result is None:
-        return QuestionResult(question, False, f"no answer: {error}", seconds=seconds)
+        message = str(error.get("message", ""))
+        if error.get("code") in REFUSAL_CODES:
+            if question.expect == "refusal":
+                return QuestionResult(question, "right", seconds=seconds)
+            return QuestionResult(question, "refused", f"refused: {message}", seconds=seconds)
+        return QuestionResult(question, "wrong", f"no answer: {message}", seconds=seconds)
     action = next((a for a in result.get("actions", []) if a.get("type") == "generate_query"), None)
     outcome = (action or {}).get("result") or {}
     if outcome.get("csvResult") is None:
         return QuestionResult(
-            question, False, "the answer carries no query result", seconds=seconds
+            question, "wrong", "the answer carries no query result", seconds=seconds
         )
     if outcome.get("csvResultWasTruncated"):
-        return QuestionResult(question, False, "the result was truncated", seconds=seconds)
-    difference = judge(expected, csv_rows(outcome["csvResult"]))
+        return QuestionResult(question, "wrong", "the result was truncated", seconds=seconds)
+    if question.expect == "refusal":
+        difference: str | None = "expected a refusal, got rows"
+    else:
+        difference = judge(expected, csv_rows(outcome["csvResult"]))
     return QuestionResult(
-        question, difference is None, difference or "", query=outcome.get("query"), seconds=seconds
+        question,
+        "right" if difference is None else "wrong",
+        difference or "",
+        query=outcome.get("query"),
+        seconds=seconds,
     )

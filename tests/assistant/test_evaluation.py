@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from parley.assistant.evaluation import judge, load_questions, run_eval
+from parley.assistant.evaluation import judge, load_questions, run_eval, run_remote_eval
 from parley.assistant.semantic_model import SemanticModel
 from tests.demo.warehouses import NOW
 
@@ -89,4 +90,75 @@ def test_a_wrong_answer_is_reported_not_raised(
         "sorts": [],
         "limit": None,
     }
-    assert report.results[1].difference.startswith("planner could not answer")
+    assert report.results[1].difference.startswith("could not answer")
+    assert [r.outcome for r in report.results] == ["wrong", "refused"]
+
+
+def test_refusals_are_counted_apart_from_wrong_answers(
+    small_warehouse: Path, model: SemanticModel, tmp_path: Path
+) -> None:
+    questions = tmp_path / "q.yaml"
+    questions.write_text(
+        "- q: How many users are in Europe?\n"
+        "  sql: SELECT COUNT(*) FROM users WHERE region = 'Europe'\n"
+        "- q: How many users are in Europe?\n"
+        "  sql: SELECT COUNT(*) + 1 FROM users WHERE region = 'Europe'\n"
+        "- q: What's the weather in Paris?\n"
+        "  sql: SELECT 1\n"
+        "- q: What's the weather in Paris?\n"
+        "  expect: refusal\n"
+        "- q: How many users are in Europe?\n"
+        "  expect: refusal\n"
+    )
+    report = run_eval(questions, small_warehouse, model, NOW)
+    assert [r.outcome for r in report.results] == ["right", "wrong", "refused", "right", "wrong"]
+    assert (report.passed, report.wrong, report.refused, report.total) == (2, 2, 1, 5)
+    assert report.results[4].difference == "expected a refusal, got 1 rows"
+    summary = report.to_json()
+    assert (summary["right"], summary["wrong"], summary["refused"]) == (2, 2, 1)
+    assert [r["expect"] for r in summary["results"]] == ["rows"] * 3 + ["refusal"] * 2
+    assert [r["outcome"] for r in summary["results"]][2] == "refused"
+
+
+def test_a_question_needs_sql_unless_it_expects_a_refusal(tmp_path: Path) -> None:
+    questions = tmp_path / "q.yaml"
+    questions.write_text("- q: Revenue from Initrode\n  expect: refusal\n")
+    [[question]] = load_questions(questions)
+    assert question.expect == "refusal" and question.sql is None
+    for text, problem in (
+        ("- q: Revenue\n", "needs an 'sql' or 'expect: refusal'"),
+        ("- q: Revenue\n  expect: maybe\n  sql: SELECT 1\n", "'expect' is 'rows' or 'refusal'"),
+        ("- q: Revenue\n  sql: 3\n  expect: refusal\n", "'sql' must be text"),
+    ):
+        questions.write_text(text)
+        with pytest.raises(ValueError, match=problem):
+            load_questions(questions)
+
+
+def test_a_server_that_declines_is_judged_a_refusal(small_warehouse: Path, tmp_path: Path) -> None:
+    questions = tmp_path / "q.yaml"
+    questions.write_text(
+        "- q: declined\n  sql: SELECT COUNT(*) FROM users\n"
+        "- q: declined as it should\n  expect: refusal\n"
+        "- q: failed\n  sql: SELECT COUNT(*) FROM users\n"
+        "- q: answered where it should have declined\n  expect: refusal\n"
+    )
+    answered = {
+        "actions": [{"type": "generate_query", "result": {"csvResult": "Users\n3\n", "query": {}}}]
+    }
+    replies: dict[str, tuple[dict[str, Any] | None, dict[str, Any]]] = {
+        "declined": (None, {"code": "CANNOT_ANSWER", "message": "I could not find 'x'."}),
+        "declined as it should": (None, {"code": "INVALID_QUERY", "message": "fan-out"}),
+        "failed": (None, {"code": "WAREHOUSE_ERROR", "message": "boom"}),
+        "answered where it should have declined": (answered, {}),
+    }
+
+    def ask_turn(
+        prompt: str, conversation: str | None
+    ) -> tuple[str | None, dict[str, Any] | None, dict[str, Any]]:
+        result, error = replies[prompt]
+        return "c1", result, error
+
+    report = run_remote_eval(questions, small_warehouse, NOW, ask_turn)
+    assert [r.outcome for r in report.results] == ["refused", "right", "wrong", "wrong"]
+    assert report.results[0].difference == "refused: I could not find 'x'."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -191,3 +192,61 @@ def test_eval_against_a_running_server(tmp_path: Path) -> None:
             server.credentials()["personalToken"],
         )
     assert (report["passed"], report["total"]) == (15, 15), report
+
+
+def test_an_example_dataset_is_built_registered_and_evaluated_from_the_command_line(
+    tmp_path: Path,
+) -> None:
+    env = environment(tmp_path / "home", None, PARLEY_NOW="2026-11-26T12:00:00Z")
+    org = cli_json(env, "orgs", "create", "Saas Co")
+    built = cli_json(
+        env,
+        "demo-data",
+        "--dataset",
+        "saas",
+        "--as-of",
+        "2026-11-26",
+        "--register",
+        "--org",
+        org["id"],
+    )
+    assert built["dataset"] == "saas"
+    assert built["path"] == str(tmp_path / "home" / "saas.duckdb")
+    assert built["model"]["topics"] == ["accounts", "subscriptions", "invoices"]
+    listed = cli_json(env, "models", "list", "--org", org["id"])["models"]
+    assert [(m["id"], m["name"]) for m in listed] == [(built["model"]["id"], "SaaS subscriptions")]
+    assert listed[0]["connection"] == f"duckdb:///{tmp_path / 'home' / 'saas.duckdb'}"
+
+    right = tmp_path / "right.yaml"
+    right.write_text("- q: How many accounts do we have?\n  sql: SELECT COUNT(*) FROM accounts\n")
+    mixed = tmp_path / "mixed.yaml"
+    mixed.write_text(
+        "- q: How many accounts do we have?\n  sql: SELECT COUNT(*) + 1 FROM accounts\n"
+        "- q: What is the weather in Paris?\n  sql: SELECT 1\n"
+        "- q: What is the weather in Paris?\n  expect: refusal\n"
+    )
+    both = cli(env, "eval", "--dataset", "saas", str(right), str(mixed), "--json", check=False)
+    assert both.returncode == 1
+    sets = json.loads(both.stdout)["sets"]
+    assert [(s["file"], s["right"], s["wrong"], s["refused"]) for s in sets] == [
+        (str(right), 1, 0, 0),
+        (str(mixed), 1, 1, 1),
+    ]
+    text = cli(env, "eval", "--dataset", "saas", str(mixed), check=False)
+    assert f"{mixed}: 3 questions, 1 right, 1 wrong, 1 refused" in text.stdout
+    assert "WRONG" in text.stdout and "REFUSED" in text.stdout
+    # Any model and warehouse: the user's own are evaluated the same way.
+    own = cli_json(
+        env,
+        "eval",
+        "--model-file",
+        str(Path(__file__).resolve().parents[2] / "parley/datasets/saas.yaml"),
+        "--warehouse",
+        built["path"],
+        str(right),
+    )
+    assert (own["right"], own["total"]) == (1, 1)
+    missing = cli(env, "eval", "--dataset", "logistics", str(right), check=False)
+    assert missing.returncode == 1 and "parley demo-data --dataset logistics" in missing.stderr
+    unknown = cli(env, "demo-data", "--dataset", "retail", check=False)
+    assert unknown.returncode == 2 and "unknown dataset 'retail'" in unknown.stderr

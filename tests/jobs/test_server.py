@@ -19,7 +19,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from parley.assistant.evaluation import judge, load_questions, now_literal
+from parley.assistant.evaluation import expected_rows, judge, load_questions
 from parley.assistant.executor import DuckDBWarehouse
 from parley.db import Database
 from parley.tables import jobs, messages
@@ -100,7 +100,7 @@ def test_every_shared_example_as_a_job(database_url: str, home: Path) -> None:
                         f"{server.url}{JOBS}/{job['id']}/result", headers=bearer(token)
                     ).json()
                     data = result["actions"][0]["result"]
-                    expected = warehouse.raw(question.sql.replace("{now}", now_literal(NOW)))
+                    expected = expected_rows(question, warehouse, NOW)
                     difference = judge(expected, csv_rows(data["csvResult"]))
                     if difference:
                         failures.append(f"{question.prompt}: {difference}")
