@@ -74,6 +74,7 @@ async def test_tools_answer_the_demo_questions_with_the_right_rows(server: Serve
             if len(group) > 1:
                 continue
             question = group[0]
+            assert question.sql is not None  # the shared examples all expect rows
             data = await call(
                 session, "get_data", model_id=model, question=question.prompt, max_rows=5000
             )
@@ -133,6 +134,7 @@ async def test_a_conversation_with_a_follow_up_shows_in_the_api(server: Server) 
             assert answer["state"] == "COMPLETE", answer
             assert conversation in (None, answer["conversationId"])
             conversation = answer["conversationId"]
+            assert question.sql is not None
             expected = expected_rows(server, question.sql)
             assert judge(expected, [tuple(r) for r in answer["rows"]]) is None, question.prompt
 

@@ -40,6 +40,7 @@ async def test_stdio_answers_and_keeps_the_conversation(
                 data = await call(
                     session, "get_data", model_id=model, question=question.prompt, max_rows=5000
                 )
+                assert question.sql is not None  # the shared examples all expect rows
                 expected = warehouse.raw(question.sql.replace("{now}", now_literal(NOW)))
                 assert judge(expected, [tuple(r) for r in data["rows"]]) is None, question.prompt
 
