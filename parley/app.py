@@ -133,7 +133,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="A self-hosted server for AI analytics conversations, "
         "compatible with Omni's AI API. Request bodies are limited to "
-        "`PARLEY_MAX_BODY_BYTES` (default 1 MiB, else 413), the request line and headers "
+        "`PARLEY_MAX_BODY_BYTES` (default 1 MiB; 16 MiB for a job submit, which may carry "
+        "attachments; else 413), the request line and headers "
         "to `PARLEY_MAX_HEADER_BYTES` (default 64 KiB, else 431), and text fields may not "
         "contain NUL characters (400).",
         lifespan=lifespan,
@@ -156,7 +157,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = lambda: _openapi_without_422(app)  # type: ignore[method-assign]
     # Added first, so it runs inside RequestContext: refusals are logged and counted.
     app.add_middleware(
-        RequestLimits, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout
+        RequestLimits,
+        max_bytes=settings.max_body_bytes,
+        max_job_bytes=settings.max_job_body_bytes,
+        timeout=settings.body_timeout,
     )
     app.add_middleware(RequestContext, metrics=app.state.metrics, log_requests=settings.access_log)
     return app

@@ -132,6 +132,12 @@ class Settings(BaseSettings):
         description="Largest request body accepted; a larger one is refused with 413 before "
         "it is read or its token checked.",
     )
+    max_job_body_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=1,
+        description="Largest body of `POST /api/v1/ai/jobs`, which may carry attachments "
+        "(up to 10 MiB of files, base64); refused with 413 before it is read.",
+    )
     max_header_bytes: int = Field(
         default=64 * 1024,
         ge=1024,

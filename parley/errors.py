@@ -125,7 +125,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorBody, "description": "Authenticated but not allowed."},
     413: {
         "model": ErrorBody,
-        "description": "The body is larger than `PARLEY_MAX_BODY_BYTES` (default 1 MiB).",
+        "description": "The body is larger than `PARLEY_MAX_BODY_BYTES` (default 1 MiB; "
+        "`PARLEY_MAX_JOB_BODY_BYTES`, default 16 MiB, for a job submit with attachments).",
     },
     429: {"model": ErrorBody, "description": "Rate limit exceeded; see `Retry-After`."},
 }

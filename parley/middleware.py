@@ -98,6 +98,10 @@ class BodyTimeout(HTTPException):
         )
 
 
+# The one route whose body may carry files (attachments), with a cap of its own.
+JOB_SUBMIT_PATH = "/api/v1/ai/jobs"
+
+
 class RequestLimits:
     """Bounds every request body in size and in time, and refuses a NUL in the query
     string or path (kit/text.py), before the application (and so authentication) sees
@@ -138,12 +142,17 @@ class RequestLimits:
                 scope, receive, send
             )
             return
-        if declared is not None and int(declared) > self.max_bytes:
-            await _refusal(BodyTooLarge(self.max_bytes))(scope, receive, send)
+        limit = (
+            self.max_job_bytes
+            if scope["path"] == JOB_SUBMIT_PATH and scope["method"] == "POST"
+            else self.max_bytes
+        )
+        if declared is not None and int(declared) > limit:
+            await _refusal(BodyTooLarge(limit))(scope, receive, send)
             return
-        await self._bounded(scope, receive, send)
+        await self._bounded(scope, receive, send, limit)
 
-    async def _bounded(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _bounded(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
         received = 0
@@ -162,8 +171,8 @@ class RequestLimits:
                 raise BodyTimeout(self.timeout) from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if received > limit:
+                    raise BodyTooLarge(limit)
                 complete = not message.get("more_body", False)
             else:
                 complete = True
