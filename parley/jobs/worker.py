@@ -49,6 +49,9 @@ class JobFailed(Exception):
 class Claim:
     job: Any
     lease: str
+    # Read once per claim, so progress steps of jobs without progress webhooks (most)
+    # skip the outbox entirely.
+    progress_webhook: bool = False
 
 
 def worker_name(index: int) -> str:
@@ -143,9 +146,10 @@ class Workers:
                 expires=self._lease_until(now),
                 max_attempts=self.settings.job_max_attempts,
             )
-        if job is None:
-            return None
-        return Claim(job, lease)
+            if job is None:
+                return None
+            webhook = await repository.webhook_of(conn, job.id)
+        return Claim(job, lease, progress_webhook=bool(webhook is not None and webhook.progress))
 
     async def run_claim(self, claim: Claim) -> None:
         """Run a claimed job to a final state (or until its lease is lost)."""
@@ -204,15 +208,16 @@ class Workers:
             if job.execution_started_at is None:
                 values["execution_started_at"] = now
             await repository.set_values(conn, job.id, **values)
-            await states.queue_webhook(
-                conn,
-                job,
-                state="EXECUTING",
-                now=now,
-                summary=message,
-                max_attempts=1,
-                progress=True,
-            )
+            if claim.progress_webhook:
+                await states.queue_webhook(
+                    conn,
+                    job,
+                    state="EXECUTING",
+                    now=now,
+                    summary=message,
+                    max_attempts=1,
+                    progress=True,
+                )
         self.changes.fire()
         return "go"
 
