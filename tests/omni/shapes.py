@@ -211,3 +211,13 @@ class SdkGenerateQuery(Shape):
     query: dict[str, Any]
     topic: str | None = None
     baseView: str | None = None
+
+
+class SdkAgentAction(Shape):
+    kind: Literal["sample", "skill"]
+    label: str
+    prompt: str
+
+
+class SdkAgentActions(Shape):
+    records: list[SdkAgentAction]
