@@ -112,11 +112,18 @@ class RequestLimits:
     ``timeout`` seconds of the request (a slow client, or one that sent less than its
     ``Content-Length``) is refused rather than left holding the connection. Requests
     without a body cost one pass over the header list.
+
+    A job submit may carry attachments (a few images or PDFs, base64), so that one route
+    has a cap of its own, ``max_job_bytes``; the attachments' own limits are checked
+    after it (jobs/attachments.py).
     """
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, timeout: float) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, max_job_bytes: int, timeout: float
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.max_job_bytes = max_job_bytes
         self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

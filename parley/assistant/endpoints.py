@@ -76,8 +76,12 @@ async def generate_query(
         )
     )
     payload: dict[str, object] = {
-        "query": result.query_json(),
+        # Omni's docs page calls `query` an object and its SDK cannot read a null one, so
+        # a prompt without a query gets an empty object; `error` says why (decision 0013).
+        "query": result.query_json() or {},
         "topic": result.topic,
+        # Queries go through topics here, never a view outside them.
+        "baseView": None,
         "error": result.error,
     }
     if result.result is not None:

@@ -24,7 +24,7 @@ class GenerateQueryRequest(RequestBody):
     )
     queryAllViews: bool = Field(
         default=False,
-        description="Accepted; Parley's planner always queries through topics.",
+        description="Accepted; no effect: no Parley model enables views outside topics.",
     )
     workbookUrl: bool = Field(
         default=False,
@@ -45,8 +45,11 @@ class QueryResultBody(BaseModel):
 
 
 class GenerateQueryResponse(BaseModel):
-    query: dict[str, Any] | None = Field(description="A semantic query (SPEC §6.1), or null.")
+    query: dict[str, Any] = Field(
+        description="A semantic query; an empty object when none was generated (see error)."
+    )
     topic: str | None
+    baseView: str | None = Field(description="Always null: queries go through topics.")
     error: QueryErrorBody | None
     result: QueryResultBody | None = None
     workbookUrl: str | None = Field(

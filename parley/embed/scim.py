@@ -46,11 +46,16 @@ _FILTERABLE: dict[str, Callable[[directory.Member], str | None]] = {
 }
 
 
-def scim_error(status: int, detail: str, scim_type: str | None = None) -> Response:
+def scim_error(
+    status: int,
+    detail: str,
+    scim_type: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     body: dict[str, Any] = {"schemas": [ERROR_SCHEMA], "status": str(status), "detail": detail}
     if scim_type:
         body["scimType"] = scim_type
-    return JsonResponse(body, status_code=status, media_type=MEDIA_TYPE)
+    return JsonResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)
 
 
 class ScimRoute(APIRoute):
@@ -68,7 +73,8 @@ class ScimRoute(APIRoute):
                 scim_type = "invalidFilter" if "filter" in error.detail else None
                 if error.status == 409:
                     scim_type = "uniqueness"
-                return scim_error(error.status, error.detail, scim_type)
+                # Keep the error's headers (Retry-After on a 429, for one).
+                return scim_error(error.status, error.detail, scim_type, error.headers)
 
         return scim_handler
 

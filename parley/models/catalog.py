@@ -174,3 +174,30 @@ def topic_detail(model: SemanticModel, name: str) -> dict[str, Any]:
             for view, join in topic.joins.items()
         ],
     }
+
+
+def sample_actions(model: SemanticModel) -> list[dict[str, Any]]:
+    """Sample prompts for a model: per topic, each of its base view's
+    first measures alone and by the topic's first groupable text dimension. Parley's
+    models declare no sample queries or skills, so these are made from the fields; the
+    built-in planner answers every one of them."""
+    out: list[dict[str, Any]] = []
+    for name in model.topics:
+        views = model.topic_views(name)
+        base = model.views[views[0]]
+        group = next(
+            (
+                model.field(f"{view}.{dim}")
+                for view in views
+                for dim, spec in model.views[view].dimensions.items()
+                if spec.type == "string" and spec.index_values and not spec.primary_key
+            ),
+            None,
+        )
+        for measure in list(base.measures)[:2]:
+            label = model.field(f"{views[0]}.{measure}").label
+            prompts = [label[:1].upper() + label[1:]]
+            if group is not None:
+                prompts.append(f"{prompts[0]} by {group.label.lower()}")
+            out.extend({"kind": "sample", "label": p, "prompt": p} for p in prompts)
+    return out

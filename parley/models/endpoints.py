@@ -60,6 +60,16 @@ class TopicDetail(TopicSummary):
     relationships: list[dict[str, Any]] = Field(description="The topic's joins.")
 
 
+class AgentAction(BaseModel):
+    kind: str = Field(description="Always `sample`: Parley models declare no skills.")
+    label: str
+    prompt: str = Field(description="Send it as the `prompt` of a job.")
+
+
+class AgentActions(BaseModel):
+    records: list[AgentAction]
+
+
 class TopicResponse(BaseModel):
     success: bool
     topic: TopicDetail
@@ -132,3 +142,19 @@ async def get_topic(
     if topicName not in model.topics:
         raise NotFound(f"No topic {topicName!r} in this model")
     return JsonResponse({"success": True, "topic": catalog.topic_detail(model, topicName)})
+
+
+@router.get(
+    "/models/{modelId}/ai-agent-actions",
+    response_model=AgentActions,
+    responses=responses(400, 401, 404, 429),
+    summary="Sample prompts for the model",
+)
+async def ai_agent_actions(
+    request: Request,
+    modelId: uuid.UUID,
+    caller: Caller,
+    conn: ReadConn,
+) -> Response:
+    model = await _model(request, caller, conn, modelId, None)
+    return JsonResponse({"records": catalog.sample_actions(model)})

@@ -18,6 +18,7 @@ from parley.models import service as models
 from tests.demo.warehouses import AS_OF, SMALL, small_warehouse_path
 from tests.factories import Org, bearer, make_member, make_org
 from tests.factories import register_demo_model as register
+from tests.omni.shapes import SdkGenerateQuery, check
 
 GENERATE = "/api/v1/ai/generate-query"
 PICK = "/api/v1/ai/pick-topic"
@@ -44,7 +45,8 @@ async def test_generate_query_plans_and_runs(
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["error"] is None
+    check(SdkGenerateQuery, body)
+    assert body["error"] is None and body["baseView"] is None
     assert body["topic"] == "order_items"
     assert body["query"]["fields"] == ["users.region", "order_items.revenue"]
     result = body["result"]
@@ -85,7 +87,9 @@ async def test_unanswerable_prompt_is_a_200_with_an_error(
             headers=bearer(org.owner.token),
         )
     ).json()
-    assert body["query"] is None
+    # An empty object rather than null: Omni's SDK requires an object there.
+    sdk = check(SdkGenerateQuery, body)
+    assert body["query"] == {} and sdk.error is not None and sdk.topic is None
     assert body["error"]["message"]
     assert "revenue" in body["error"]["detail"].lower()
 

@@ -14,7 +14,13 @@ from parley.db import Database
 from tests.demo.warehouses import small_warehouse_path
 from tests.factories import Org, bearer, make_org
 from tests.factories import register_demo_model as register
-from tests.omni.shapes import SdkModelList, SdkTopicList, SdkTopicResponse, check
+from tests.omni.shapes import (
+    SdkAgentActions,
+    SdkModelList,
+    SdkTopicList,
+    SdkTopicResponse,
+    check,
+)
 
 MODELS = "/api/v1/models"
 
@@ -137,3 +143,23 @@ async def test_topics_with_views_and_fields(
     assert (
         await client.get(f"{MODELS}/{model_id}/topic", headers=bearer(stranger.org_key))
     ).status_code == 404
+
+
+async def test_sample_prompts_are_answered(
+    client: httpx.AsyncClient, database: Database, org: Org, warehouse: Path
+) -> None:
+    model_id = await register(database, org, warehouse)
+    token = bearer(org.owner.token)
+    response = await client.get(f"{MODELS}/{model_id}/ai-agent-actions", headers=token)
+    actions = check(SdkAgentActions, response.json()).records
+    assert len(actions) >= 2
+    assert any(" by " in a.prompt for a in actions)
+    for action in actions:
+        answered = await client.post(
+            "/api/v1/ai/generate-query",
+            json={"modelId": model_id, "prompt": action.prompt, "runQuery": False},
+            headers=token,
+        )
+        assert answered.json()["error"] is None, action.prompt
+    missing = await client.get(f"{MODELS}/{uuid.uuid4()}/ai-agent-actions", headers=token)
+    assert missing.status_code == 404

@@ -217,6 +217,10 @@ async def test_scim_members(client: httpx.AsyncClient, database: Database, org: 
     assert (
         await client.get(f"{USERS}/{org.owner.id}", headers=bearer(other.org_key))
     ).status_code == 404
+    anonymous = await client.get(USERS)
+    assert anonymous.status_code == 401
+    assert anonymous.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+    assert anonymous.json()["status"] == "401" and anonymous.json()["detail"]
 
 
 async def test_deactivating_an_embed_user_ends_its_sessions(

@@ -201,3 +201,23 @@ class ScimList(Shape):
 
 class ScimEmbedList(ScimList):
     Resources: list[ScimEmbedUser]  # type: ignore[assignment]
+
+
+# ---- generate-query (the SDK's AiGenerateQueryResponse; the docs page's `query` object)
+
+
+class SdkGenerateQuery(Shape):
+    error: dict[str, Any] | None
+    query: dict[str, Any]
+    topic: str | None = None
+    baseView: str | None = None
+
+
+class SdkAgentAction(Shape):
+    kind: Literal["sample", "skill"]
+    label: str
+    prompt: str
+
+
+class SdkAgentActions(Shape):
+    records: list[SdkAgentAction]
