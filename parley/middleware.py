@@ -118,9 +118,7 @@ class RequestLimits:
     after it (jobs/attachments.py).
     """
 
-    def __init__(
-        self, app: ASGIApp, *, max_bytes: int, max_job_bytes: int, timeout: float
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, max_job_bytes: int, timeout: float) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.max_job_bytes = max_job_bytes
