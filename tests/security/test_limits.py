@@ -15,6 +15,7 @@ from tests.security.conftest import bearer, new_home, raw_request, read_all, ser
 from tests.support.server import Server
 
 JOBS = "/api/v1/ai/jobs"
+GENERATE = "/api/v1/ai/generate-query"
 MIB = 1024 * 1024
 
 
@@ -37,7 +38,7 @@ def test_a_declared_body_over_the_cap_is_refused_unread_and_before_authenticatio
     started = time.monotonic()
     sock = raw_request(
         server,
-        b"POST /api/v1/ai/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"POST /api/v1/ai/generate-query HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         b"Content-Type: application/json\r\nContent-Length: 50000000\r\n\r\n",
     )
     with sock:
@@ -55,7 +56,7 @@ def test_a_streamed_body_is_counted_as_it_arrives(server: Server) -> None:
 
     # Chunked (no Content-Length): refused once the count passes 1 MiB.
     response = httpx.post(
-        server.url + JOBS,
+        server.url + GENERATE,
         content=chunks(),
         headers={**bearer(token), "Content-Type": "application/json"},
         timeout=30,
@@ -64,14 +65,32 @@ def test_a_streamed_body_is_counted_as_it_arrives(server: Server) -> None:
     assert set(response.json()) == {"detail", "status"}
     # Just under the cap is read and judged on its merits (here: not a job).
     fits = httpx.post(
-        server.url + JOBS,
+        server.url + GENERATE,
         content=b" " * (MIB - 10) + b"{}",
         headers={**bearer(token), "Content-Type": "application/json"},
         timeout=30,
     )
     assert fits.status_code == 400
     # Without a token, a small body is a 401 as before.
-    assert httpx.post(server.url + JOBS, json={}).status_code == 401
+    assert httpx.post(server.url + GENERATE, json={}).status_code == 401
+
+
+def test_a_job_submit_has_room_for_attachments_and_a_cap_of_its_own(server: Server) -> None:
+    token = server.credentials()["personalToken"]
+    headers = {**bearer(token), "Content-Type": "application/json"}
+    padded = b" " * (2 * MIB) + b"{}"
+    # 2 MiB is over the general cap, but a job submit may carry attachments.
+    assert httpx.post(server.url + GENERATE, content=padded, headers=headers).status_code == 413
+    assert httpx.post(server.url + JOBS, content=padded, headers=headers).status_code == 400
+    # Its own cap (16 MiB) is refused unread, before authentication, like the general one.
+    sock = raw_request(
+        server,
+        b"POST /api/v1/ai/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 50000000\r\n\r\n",
+    )
+    with sock:
+        status, body = status_and_body(read_all(sock))
+    assert (status, body["detail"]) == (413, f"Request body larger than {16 * MIB} bytes")
 
 
 def test_headers_over_the_cap_are_refused(server: Server) -> None:
@@ -91,7 +110,7 @@ def test_headers_over_the_cap_are_refused(server: Server) -> None:
 @pytest.mark.parametrize("drip", [False, True])
 def test_a_short_or_slow_body_times_out(server: Server, drip: bool) -> None:
     head = (
-        b"POST /api/v1/ai/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"POST /api/v1/ai/generate-query HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
     )
     started = time.monotonic()
