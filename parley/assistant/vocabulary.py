@@ -11,8 +11,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from rapidfuzz import fuzz, process
+
 from parley.assistant.semantic_model import Measure, ModelField, SemanticModel
-from parley.assistant.value_index import ValueIndex, ValueMatch
+from parley.assistant.value_index import CLOSE, ValueIndex, ValueMatch, misspelt
 from parley.assistant.words import BLOCK, phrase
 
 Kind = Literal["measure", "dimension", "value"]
@@ -54,6 +56,10 @@ class Vocabulary:
                 for match in matches:
                     self._add(words, Candidate("value", match.field, match))
         self.longest = max((len(p) for p in self.phrases), default=1)
+        # One-word names of fields, for spotting a misspelt one ("revenu").
+        self._single = sorted(
+            {p[0] for p, found in self.phrases.items() if len(p) == 1 and _names_field(found)}
+        )
 
     def _add(self, words: tuple[str, ...], candidate: Candidate) -> None:
         if words and candidate not in self.phrases.setdefault(words, []):
@@ -83,6 +89,35 @@ class Vocabulary:
                     taken[i] = True
         mentions.sort(key=lambda m: m.start)
         return mentions
+
+    def similar(self, word: str, views: Iterable[str]) -> list[Candidate]:
+        """Field candidates for a word spelt almost like a one-word field name."""
+        allowed = set(views)
+        found = misspelt(word, self._single)
+        if not found:
+            return []
+        closest = min(d for _, d, _ in found)
+        names = [name for name, d, _ in found if d == closest]
+        out = [
+            c
+            for name in names
+            for c in self.phrases[(name,)]
+            if c.kind != "value" and self.model.field(c.field).view in allowed
+        ]
+        return out if len(names) == 1 else []
+
+    def closest(self, text: str, views: Iterable[str], limit: int = 3) -> tuple[str, ...]:
+        """Labels of the fields of `views` nearest to `text`, for "did you mean"."""
+        allowed = set(views)
+        labels = {
+            key: found.label for key, found in self.model.fields.items() if found.view in allowed
+        }
+        found = process.extract(text, labels, scorer=fuzz.WRatio, score_cutoff=CLOSE, limit=limit)
+        return tuple(label for label, _, _ in found)
+
+
+def _names_field(found: list[Candidate]) -> bool:
+    return any(c.kind != "value" for c in found)
 
 
 def _names(found: ModelField) -> list[str]:
