@@ -37,7 +37,7 @@ from parley.assistant.planning.meanings import choose
 from parley.assistant.planning.periods import blank, cut_time, leftover_period
 from parley.assistant.planning.ranking import RANK_MEASURE_MARK, RANK_NOUN_MARK, read_ranking
 from parley.assistant.planning.reading import Reading
-from parley.assistant.planning.values import capitalised, place
+from parley.assistant.planning.values import as_written, capitalised, place
 from parley.assistant.query import SemanticQuery
 from parley.assistant.semantic_model import SemanticModel
 from parley.assistant.timewords import find_grain
@@ -199,6 +199,7 @@ class BuiltinPlanner:
             views,
             capitalised(prompt),
             _MARKS,
+            as_written(prompt),
         )
         reading.unclear.extend(leftovers.unclear)
         reading.notes.extend(leftovers.notes)

@@ -11,7 +11,13 @@ from parley.assistant.planning.periods import numeric_filters, numeric_time_fiel
 from parley.assistant.planning.ranking import DEFAULT_TOP, descending
 from parley.assistant.planning.reading import Reading
 from parley.assistant.query import FilterValue, Scalar, Sort, parse_field
-from parley.assistant.semantic_model import TIME_TYPES, Dimension, NumericTime, SemanticModel
+from parley.assistant.semantic_model import (
+    TIME_TYPES,
+    Dimension,
+    NumericTime,
+    SemanticModel,
+    numeric_time,
+)
 
 
 def filter_value(entries: list[tuple[str, bool]]) -> FilterValue:
@@ -98,7 +104,9 @@ def ordering(
     dimensions: list[tuple[str, bool]],
 ) -> tuple[list[Sort], int | None]:
     grouped = [f for f in fields if f not in measures]
-    time_fields = [f for f in grouped if "[" in f]
+    time_fields = [
+        f for f in grouped if "[" in f or numeric_time(model.field(parse_field(f)[0])) is not None
+    ]
     if reading.rank_descending is not None and measures and grouped:
         measure = reading.sort_measure or reading.rank_measure or measures[0]
         limit = reading.rank_limit

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from parley.assistant.query import SemanticQuery, parse_field
-from parley.assistant.semantic_model import TIME_TYPES, Dimension, SemanticModel
+from parley.assistant.semantic_model import TIME_TYPES, Dimension, SemanticModel, numeric_time
 
 
 def sentence(
@@ -40,12 +40,16 @@ def sentence(
     order = _order(model, query)
     if order:
         text += ", " + order
-    out = [text[:1].upper() + text[1:] + "."]
+    out = [_end(text[:1].upper() + text[1:])]
     if notes:
-        out.append("I read " + ", ".join(notes) + ".")
+        out.append(_end("I read " + ", ".join(notes)))
     if ignored:
         out.append("Not used: " + ", ".join(f"'{w}'" for w in ignored) + ".")
     return " ".join(out)
+
+
+def _end(text: str) -> str:
+    return text if text.endswith(".") else text + "."
 
 
 def _label(model: SemanticModel, key: str) -> str:
@@ -152,7 +156,7 @@ def _order(model: SemanticModel, query: SemanticQuery) -> str:
     if timeframe or (
         found is not None
         and isinstance(found.definition, Dimension)
-        and found.definition.type in TIME_TYPES
+        and (found.definition.type in TIME_TYPES or numeric_time(found) is not None)
     ):
         way = "latest first" if sort.sort_descending else "earliest first"
     else:

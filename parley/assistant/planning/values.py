@@ -72,6 +72,11 @@ def capitalised(prompt: str) -> set[str]:
     return {w.lower().replace("'", "") for w in found[1:] if w[:1].isupper()}
 
 
+def as_written(prompt: str) -> dict[str, str]:
+    """Each word of the prompt, lowercased → as the user wrote it (to quote it back)."""
+    return {w.lower().replace("'", ""): w for w in _CAPITALISED.findall(prompt)}
+
+
 def place(
     model: SemanticModel,
     vocabulary: Vocabulary,
@@ -82,9 +87,11 @@ def place(
     views: list[str],
     capitals: set[str],
     skip: set[str],
+    written: dict[str, str] | None = None,
 ) -> Leftovers:
     """Resolve the runs of words no mention covers (`skip`: markers to leave alone)."""
     out = Leftovers([], [], [], [])
+    shown = [(written or {}).get(w, w) for w in raw]
     covered = {i for m in mentions for i in range(m.start, m.end)}
     value_ends = {m.end for m in mentions if m.kinds() == {"value"}}
     fields = {key for key in (values.values if values else {}) if model.field(key).view in views}
@@ -103,26 +110,29 @@ def place(
         elif not free and start is not None:
             runs.append((start, i))
             start = None
+    out.ignored.extend(shown[i] for i, w in enumerate(words) if w.isdigit() and i not in covered)
     for start, end in runs:
         if start > 0 and words[start - 1] in _GROUP_CUES:
             # "by regoin": a field, misspelt or missing.
             placed: _Placed = _place_field(vocabulary, views, words, raw, start, end)
             if placed is None:
-                text = " ".join(raw[start:end])
+                text = " ".join(shown[start:end])
                 placed = Unclear(text, "field", vocabulary.closest(text, views))
-            _record(out, placed, raw, start, end, False, model, values, fields)
+            _record(out, placed, shown, start, end, False, model, values, fields)
             continue
         named = _name_like(words, raw, start, end, capitals, covered, value_ends)
-        placed = _place_run(model, vocabulary, values, fields, views, words, raw, start, end, named)
+        placed = _place_run(
+            model, vocabulary, values, fields, views, words, raw, start, end, named, shown
+        )
         if placed is None and end - start > 1:
             for i in range(start, end):
                 named_one = _name_like(words, raw, i, i + 1, capitals, covered, value_ends)
                 one = _place_run(
-                    model, vocabulary, values, fields, views, words, raw, i, i + 1, named_one
+                    model, vocabulary, values, fields, views, words, raw, i, i + 1, named_one, shown
                 )
-                _record(out, one, raw, i, i + 1, named_one, model, values, fields)
+                _record(out, one, shown, i, i + 1, named_one, model, values, fields)
             continue
-        _record(out, placed, raw, start, end, named, model, values, fields)
+        _record(out, placed, shown, start, end, named, model, values, fields)
     return out
 
 
@@ -188,9 +198,10 @@ def _place_run(
     start: int,
     end: int,
     named: bool,
+    shown: list[str],
 ) -> _Placed:
     stems = tuple(words[start:end])
-    text = " ".join(raw[start:end])
+    text = " ".join(shown[start:end])
     if values is not None:
         found = values.containing(stems, fields) or values.similar(stems, fields)
         if not found and named:
