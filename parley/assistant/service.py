@@ -9,7 +9,10 @@ from typing import Any
 
 from parley.assistant.compiler import compile_query
 from parley.assistant.executor import QueryResult, QueryTimeout, WarehouseError
+from parley.assistant.filter_values import check_filter_values
+from parley.assistant.outcome import Plan
 from parley.assistant.planner import CannotAnswer
+from parley.assistant.planning.readback import sentence
 from parley.assistant.query import QueryError, SemanticQuery
 from parley.assistant.runtime import ModelRuntime
 
@@ -21,6 +24,7 @@ class Answer:
     error: dict[str, str] | None = None
     result: QueryResult | None = None
     sql: str | None = None
+    reading: str = ""  # how the question was read, in plain words
 
     def query_json(self) -> dict[str, Any] | None:
         return self.query.model_dump(mode="json", exclude_none=True) if self.query else None
@@ -37,7 +41,9 @@ def answer(
     row_cap: int = 5000,
     timeout: float = 30.0,
 ) -> Answer:
-    outcome = runtime.planner.plan(prompt, topic=topic, previous=previous, now=now)
+    outcome = checked(
+        runtime, runtime.planner.plan(prompt, topic=topic, previous=previous, now=now)
+    )
     if isinstance(outcome, CannotAnswer):
         detail = ""
         if outcome.suggestions:
@@ -47,8 +53,9 @@ def answer(
         compiled = compile_query(outcome.query, runtime.model, runtime.warehouse.dialect)
     except QueryError as error:
         return Answer(outcome.query, outcome.topic, {"message": str(error), "detail": ""})
+    reading = outcome.reading or sentence(runtime.model, outcome.query)
     if not run:
-        return Answer(outcome.query, outcome.topic, sql=compiled.sql)
+        return Answer(outcome.query, outcome.topic, sql=compiled.sql, reading=reading)
     try:
         result = runtime.warehouse.execute(compiled, row_cap=row_cap, timeout=timeout)
     except QueryTimeout as error:
@@ -59,7 +66,15 @@ def answer(
             outcome.topic,
             {"message": "The warehouse could not run the query.", "detail": str(error)},
         )
-    return Answer(outcome.query, outcome.topic, result=result, sql=compiled.sql)
+    return Answer(outcome.query, outcome.topic, result=result, sql=compiled.sql, reading=reading)
+
+
+def checked(runtime: ModelRuntime, outcome: Plan | CannotAnswer) -> Plan | CannotAnswer:
+    """Any planner's plan, refused when its filters name values the warehouse lacks."""
+    if isinstance(outcome, CannotAnswer):
+        return outcome
+    refusal = check_filter_values(outcome.query, runtime.model, runtime.builtin.values)
+    return refusal or outcome
 
 
 def pick_topic(runtime: ModelRuntime, prompt: str, candidates: list[str] | None) -> str:

@@ -31,6 +31,7 @@ from parley.assistant.words import phrase
 
 MAX_VALUES = 200  # beyond this a dimension is an identifier or free text, not a category
 SEARCH_LIMIT = 6  # values a warehouse search returns: enough to show "did you mean"
+_REMEMBERED = 2_000  # warehouse look-ups kept per index
 _MIN_FUZZY = 4  # shorter words are too easily one letter away from another word
 
 # (field, filter) → the values found; the filter is built by the index, never by a prompt.
@@ -160,10 +161,7 @@ class ValueIndex:
         text = " ".join(words)
         if self._search is None or len(text) < 3 or field not in self.unindexed:
             return []
-        key = (field, text)
-        if key not in self._searched:
-            self._searched[key] = self._search(field, {"contains": text}, SEARCH_LIMIT)
-        return self._searched[key]
+        return self._remembered((field, text), {"contains": text}, SEARCH_LIMIT)
 
     def exists(self, field: str, value: str) -> bool | None:
         """Whether `value` is stored in `field`; None when it cannot be told."""
@@ -171,10 +169,16 @@ class ValueIndex:
             return value in self.values[field]
         if self._search is None or field not in self.unindexed:
             return None
-        key = (field, "=" + value)
+        return bool(self._remembered((field, "=" + value), value, 1))
+
+    def _remembered(self, key: tuple[str, str], condition: FilterValue, limit: int) -> list[str]:
+        """A warehouse look-up, kept for the next question that asks the same."""
+        assert self._search is not None
         if key not in self._searched:
-            self._searched[key] = self._search(field, value, 1)
-        return bool(self._searched[key])
+            if len(self._searched) >= _REMEMBERED:
+                self._searched.clear()
+            self._searched[key] = self._search(key[0], condition, limit)
+        return self._searched[key]
 
 
 CLOSE = 75.0  # rapidfuzz WRatio from which a value is worth offering as "did you mean"

@@ -15,7 +15,7 @@ from rapidfuzz import fuzz, process
 
 from parley.assistant.semantic_model import Measure, ModelField, SemanticModel
 from parley.assistant.value_index import CLOSE, ValueIndex, ValueMatch, misspelt
-from parley.assistant.words import BLOCK, phrase
+from parley.assistant.words import BLOCK, STOP_WORDS, phrase, tokens
 
 Kind = Literal["measure", "dimension", "value"]
 
@@ -56,6 +56,19 @@ class Vocabulary:
                 for match in matches:
                     self._add(words, Candidate("value", match.field, match))
         self.longest = max((len(p) for p in self.phrases), default=1)
+        # Words of descriptions that name one field only: a last resort for a word the
+        # names and synonyms miss ("town" in "The town or city of the flat").
+        self.described: dict[str, list[Candidate]] = {}
+        owners: dict[str, set[str]] = {}
+        for key, found in model.fields.items():
+            for word in set(tokens(found.definition.description)):
+                if len(word) >= 4 and not word.isdigit() and word not in STOP_WORDS:
+                    owners.setdefault(word, set()).add(key)
+        for word, keys in owners.items():
+            if len(keys) == 1 and (word,) not in self.phrases:
+                key = next(iter(keys))
+                described: Kind = "measure" if model.fields[key].is_measure else "dimension"
+                self.described[word] = [Candidate(described, key)]
         # One-word names of fields, for spotting a misspelt one ("revenu").
         self._single = sorted(
             {p[0] for p, found in self.phrases.items() if len(p) == 1 and _names_field(found)}
@@ -105,6 +118,13 @@ class Vocabulary:
             if c.kind != "value" and self.model.field(c.field).view in allowed
         ]
         return out if len(names) == 1 else []
+
+    def by_description(self, word: str, views: Iterable[str]) -> list[Candidate]:
+        """The one field of `views` whose description (alone) uses `word`."""
+        allowed = set(views)
+        return [
+            c for c in self.described.get(word, ()) if self.model.field(c.field).view in allowed
+        ]
 
     def closest(self, text: str, views: Iterable[str], limit: int = 3) -> tuple[str, ...]:
         """Labels of the fields of `views` nearest to `text`, for "did you mean"."""

@@ -219,3 +219,9 @@ def test_the_model_can_declare_time_on_a_number(tmp_path: Path) -> None:
         parse_model(
             "views:\n  v:\n    table: t\n    dimensions:\n      d: {type: string, time: year}\n"
         )
+
+
+def test_a_word_of_a_field_description_names_it(own: tuple[BuiltinPlanner, Any]) -> None:
+    plan = ask(own, "average rent by flat")  # city: "The city where the flat is let."
+    assert plan.query.fields == ["rentals.city", "rentals.average_rent"]
+    assert "'flat' as city" in plan.reading

@@ -235,7 +235,7 @@ def _place_field(
 ) -> Mention | None:
     stems = tuple(words[start:end])
     if end - start == 1 and len(stems[0]) >= 4:
-        found = vocabulary.similar(stems[0], views)
+        found = vocabulary.similar(stems[0], views) or vocabulary.by_description(stems[0], views)
         if found:
             return Mention(start, end, stems, tuple(raw[start:end]), found)
     return None
