@@ -531,7 +531,9 @@ def eval_command(
             if not result.passed:
                 console.print(f"      {result.difference}", highlight=False, soft_wrap=True)
         console.print(
-            f"accuracy: {report.passed}/{report.total} = {report.accuracy:.1%}", highlight=False
+            f"accuracy: {report.passed}/{report.total} = {report.accuracy:.1%}"
+            f" ({report.wrong} wrong, {report.refused} refused)",
+            highlight=False,
         )
     if report.passed < report.total:
         raise typer.Exit(1)

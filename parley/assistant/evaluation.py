@@ -54,6 +54,8 @@ class QuestionResult:
     query: dict[str, Any] | None = None
     sql: str | None = None
     seconds: float = 0.0
+    # The planner declined (CannotAnswer): not a pass, but not a wrong answer either.
+    refused: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,6 +63,7 @@ class QuestionResult:
             "conversation": self.question.conversation,
             "turn": self.question.turn,
             "passed": self.passed,
+            "refused": self.refused,
             "difference": self.difference,
             "query": self.query,
             "sql": self.sql,
@@ -84,6 +87,15 @@ class EvalReport:
     def accuracy(self) -> float:
         return self.passed / self.total if self.total else 0.0
 
+    @property
+    def refused(self) -> int:
+        return sum(1 for r in self.results if r.refused)
+
+    @property
+    def wrong(self) -> int:
+        """Answers given that were not right: the outcome to avoid above all."""
+        return self.total - self.passed - self.refused
+
     def failures(self) -> list[QuestionResult]:
         return [r for r in self.results if not r.passed]
 
@@ -91,6 +103,8 @@ class EvalReport:
         return {
             "total": self.total,
             "passed": self.passed,
+            "refused": self.refused,
+            "wrong": self.wrong,
             "accuracy": self.accuracy,
             "results": [r.to_json() for r in self.results],
         }
@@ -176,6 +190,7 @@ def ask(
                 False,
                 f"planner could not answer: {outcome.message}",
                 seconds=time.perf_counter() - started,
+                refused=True,
             )
         compiled = compile_query(outcome.query, model, "duckdb")
         actual = warehouse.execute(compiled, row_cap=100_000, timeout=60)
@@ -323,7 +338,8 @@ def _judge_remote(
     seconds: float,
 ) -> QuestionResult:
     if result is None:
-        return QuestionResult(question, False, f"no answer: {error}", seconds=seconds)
+        # The job did not complete (a refusal, most often): no answer, not a wrong one.
+        return QuestionResult(question, False, f"no answer: {error}", seconds=seconds, refused=True)
     action = next((a for a in result.get("actions", []) if a.get("type") == "generate_query"), None)
     outcome = (action or {}).get("result") or {}
     if outcome.get("csvResult") is None:

@@ -90,3 +90,6 @@ def test_a_wrong_answer_is_reported_not_raised(
         "limit": None,
     }
     assert report.results[1].difference.startswith("planner could not answer")
+    # A wrong answer and a refusal are counted apart.
+    assert [r.refused for r in report.results] == [False, True]
+    assert report.to_json()["wrong"] == report.wrong == 1 and report.refused == 1

@@ -8,10 +8,17 @@ from pathlib import Path
 
 import pytest
 
+from parley.assistant import service
+from parley.assistant.executor import DuckDBWarehouse
 from parley.assistant.filter_values import check_filter_values
+from parley.assistant.llm_planner import LLMPlanner
 from parley.assistant.planner import BuiltinPlanner
 from parley.assistant.query import SemanticQuery
+from parley.assistant.runtime import ModelRuntime
+from parley.assistant.semantic_model import SemanticModel
 from tests.assistant import own_data
+from tests.assistant.test_llm_planner import FakeLLM
+from tests.demo.warehouses import NOW
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +66,52 @@ def test_comparisons_and_other_types_are_not_checked(own: BuiltinPlanner) -> Non
         is None
     )
     assert check_filter_values(query("staff", "fiscal_year", 1999), own.model, own.values) is None
+
+
+def test_an_llm_query_naming_a_missing_value_is_refused_before_it_runs(
+    model: SemanticModel, planner: BuiltinPlanner, duck: DuckDBWarehouse
+) -> None:
+    llm = FakeLLM()
+    llm.thread.start()
+    subject = LLMPlanner(
+        model,
+        base_url=llm.base_url,
+        model_name="test-model",
+        api_key="sk-test",
+        values=planner.values,
+        timeout=10,
+    )
+    runtime = ModelRuntime(model, duck, subject, planner)
+    try:
+        llm.replies.append(
+            (
+                "semantic_query",
+                {
+                    "table": "order_items",
+                    "fields": ["order_items.revenue"],
+                    "filters": {"users.region": "Europa"},
+                },
+            )
+        )
+        answer = service.answer(runtime, "Revenue in Europa", now=NOW)
+        assert answer.result is None and answer.error is not None
+        assert answer.error["message"] == (
+            "I could not find 'Europa'. Did you mean Europe (region)?"
+        )
+        llm.replies.append(
+            (
+                "semantic_query",
+                {
+                    "table": "order_items",
+                    "fields": ["order_items.revenue"],
+                    "filters": {"users.region": "Europe"},
+                },
+            )
+        )
+        answer = service.answer(runtime, "Revenue in Europe", now=NOW)
+        assert answer.result is not None and answer.reading == "Revenue for region Europe."
+    finally:
+        subject.client.close()
+        llm.server.shutdown()
+        llm.server.server_close()
+        llm.thread.join()
