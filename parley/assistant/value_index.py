@@ -130,8 +130,11 @@ class ValueIndex:
         wanted = set(words)
         return [m for m in found if wanted <= set(phrase(m.value))]
 
-    def similar(self, words: tuple[str, ...], fields: set[str]) -> list[ValueMatch]:
-        """Values of `fields` spelt almost like `words`, best first (ties kept together)."""
+    def similar(
+        self, words: tuple[str, ...], fields: set[str], *, whole: bool = False
+    ) -> list[ValueMatch]:
+        """Values of `fields` spelt almost like `words` (or, unless `whole`, like one word of
+        a value), the closest only."""
         text = " ".join(words)
         if len(text) < _MIN_FUZZY:
             return []
@@ -140,7 +143,7 @@ class ValueIndex:
             for match in self.phrases[self._spelled[i]]:
                 if match.field in fields:
                     scored[match] = min(scored.get(match, 99), distance)
-        if len(words) == 1:
+        if len(words) == 1 and not whole:
             for _, distance, i in misspelt(text, self._word_list):
                 for match in self.words[self._word_list[i]]:
                     if match.field in fields:

@@ -83,7 +83,7 @@ topics:
 
 DESTINATIONS = ["Springfield Regional Intl", "Portland International", "Denver Central"]
 SUPPLIERS = ["Acme Industries Inc.", "Globex Corporation", "Initech Ltd", "Umbrella Supplies"]
-CITIES = ["Denver", "Boston", "Austin", "Chicago"]
+CITIES = ["Denver", "Boston", "Austin", "Chicago", "New Haven"]
 COUNTRIES = ["Ireland", "Germany", "Spain"]
 # More customers than the index keeps, so naming one needs a warehouse look-up.
 CUSTOMERS = [f"Customer {i:03d}" for i in range(240)] + ["Zephyr Holdings Ltd"]
@@ -125,7 +125,7 @@ def build(path: Path) -> None:
         "INSERT INTO rentals VALUES (?, ?, ?, ?)",
         [
             (
-                CITIES[i % 4],
+                CITIES[i % 5],
                 f"Quarter {i % 5}",
                 start + timedelta(days=3 * i),
                 1000.0 + 100 * (i % 4) + i,

@@ -68,6 +68,13 @@ def test_a_value_by_part_of_its_name_or_misspelt(
     assert value in plan.reading and "I read" in plan.reading
 
 
+def test_a_plain_word_is_not_read_as_part_of_a_value(own: tuple[BuiltinPlanner, Any]) -> None:
+    plan = ask(own, "average rent of new listings")  # a city is "New Haven"
+    assert plan.query.filters == {}
+    assert "Not used: 'new'" in plan.reading
+    assert ask(own, "Average rent in New").query.filters == {"rentals.city": "New Haven"}
+
+
 def test_a_value_of_a_large_dimension_is_looked_up_in_the_warehouse(
     own: tuple[BuiltinPlanner, Any],
 ) -> None:

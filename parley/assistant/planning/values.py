@@ -7,9 +7,12 @@ run of unplaced words is tried, in order, as
 1. part of a stored value's name ("Acme" → "Acme Industries Inc.");
 2. a misspelt value or word of a value ("Bostn" → "Boston"), with rapidfuzz;
 3. a value of a dimension too large to index, looked up in the warehouse with a bounded,
-   parameterised query — only for words that look like a name (capitalised, or after
-   "from", "in", "for", "only"...), since each costs a query;
-4. a misspelt field name ("revenu").
+   parameterised query;
+4. a misspelt field name ("revenu"), or a word of one field's description.
+
+Steps 1-3 are for words that look like a name (capitalised, or after "from", "in",
+"for", "only"...); a plain word is only tried as a whole value misspelt, so "new
+customers" never becomes "New York".
 
 One match becomes a filter and a note for the read-back sentence ("'Acme' read as
 customer Acme Industries Inc."); several different values make the planner ask which.
@@ -203,19 +206,26 @@ def _place_run(
     stems = tuple(words[start:end])
     text = " ".join(shown[start:end])
     if values is not None:
-        found = values.containing(stems, fields) or values.similar(stems, fields)
-        if not found and named:
-            found = [
-                ValueMatch(key, value, exact=False)
-                for key in values.unindexed
-                if model.field(key).view in views
-                for value in values.search(key, tuple(raw[start:end]))
-            ]
+        if named:
+            found = values.containing(stems, fields) or values.similar(stems, fields)
+            if not found:
+                found = [
+                    ValueMatch(key, value, exact=False)
+                    for key in values.unindexed
+                    if model.field(key).view in views
+                    for value in values.search(key, tuple(raw[start:end]))
+                ]
+        else:
+            # A plain word ("new" in "new customers") is not read as part of a longer
+            # value ("New York"): only as a whole value misspelt ("facebok").
+            found = values.similar(stems, fields, whole=True)
         if found:
             distinct = sorted({m.value for m in found})
             if len(distinct) == 1:
                 candidates = [Candidate("value", m.field, m) for m in found]
                 return Mention(start, end, stems, tuple(raw[start:end]), candidates)
+            if not named:
+                return _place_field(vocabulary, views, words, raw, start, end)
             return Unclear(
                 text,
                 "value",
