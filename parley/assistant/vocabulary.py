@@ -56,6 +56,23 @@ class Vocabulary:
                 for match in matches:
                     self._add(words, Candidate("value", match.field, match))
         self.longest = max((len(p) for p in self.phrases), default=1)
+        # Words of longer names ("created" of created_at); context picks among the fields.
+        self.name_words: dict[str, list[Candidate]] = {}
+        named: dict[str, set[str]] = {}
+        for key, found in model.fields.items():
+            for text in _names(found):
+                words = phrase(text)
+                if len(words) < 2:
+                    continue
+                for word in words:
+                    if len(word) >= 4 and word not in STOP_WORDS:
+                        named.setdefault(word, set()).add(key)
+        for word, keys in named.items():
+            if (word,) not in self.phrases:
+                self.name_words[word] = [
+                    Candidate("measure" if model.fields[k].is_measure else "dimension", k)
+                    for k in sorted(keys)
+                ]
         # Words of descriptions that name one field only: a last resort for a word the
         # names and synonyms miss ("town" in "The town or city of the flat").
         self.described: dict[str, list[Candidate]] = {}
@@ -118,6 +135,14 @@ class Vocabulary:
             if c.kind != "value" and self.model.field(c.field).view in allowed
         ]
         return out if len(names) == 1 else []
+
+    def by_name_word(self, word: str, views: Iterable[str]) -> list[Candidate]:
+        """Fields of `views` with `word` in a longer name ("created" → created at), when
+        they are all of one kind."""
+        allowed = set(views)
+        return [
+            c for c in self.name_words.get(word, ()) if self.model.field(c.field).view in allowed
+        ]
 
     def by_description(self, word: str, views: Iterable[str]) -> list[Candidate]:
         """The one field of `views` whose description (alone) uses `word`."""

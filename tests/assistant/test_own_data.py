@@ -232,3 +232,15 @@ def test_a_word_of_a_field_description_names_it(own: tuple[BuiltinPlanner, Any])
     plan = ask(own, "average rent by flat")  # city: "The city where the flat is let."
     assert plan.query.fields == ["rentals.city", "rentals.average_rent"]
     assert "'flat' as city" in plan.reading
+
+
+def test_a_state_that_matches_nothing_is_refused(own: tuple[BuiltinPlanner, Any]) -> None:
+    outcome = refused(own, "How many shipments were late?")
+    assert [(u.text, u.kind) for u in outcome.unclear] == [("late", "value")]
+
+
+def test_a_word_of_a_longer_field_name_names_the_field(own: tuple[BuiltinPlanner, Any]) -> None:
+    # "ordered" after "were" looks like a state, but it is a word of `ordered_on`.
+    plan = ask(own, "How many orders were ordered in March 2024?")
+    assert "'ordered' as ordered on" in plan.reading
+    assert plan.query.filters == {"orders.ordered_on": {"gte": "2024-03-01", "lt": "2024-04-01"}}

@@ -35,22 +35,12 @@ from parley.assistant.words import BLOCK, STOP_WORDS
 
 # Words after which the next word is probably a value ("revenue from Acme").
 VALUE_CUES = frozenset(
-    [
-        "from",
-        "in",
-        "for",
-        "to",
-        "at",
-        "only",
-        "just",
-        "except",
-        "excluding",
-        "without",
-        "named",
-        "called",
-        "like",
-        "via",
-    ]
+    (
+        *("from", "in", "for", "to", "at", "only", "just", "except", "excluding", "without"),
+        *("named", "called", "like", "via"),
+        # "orders that were refunded", "shipments that are late": a state, so a value.
+        *("is", "are", "was", "were", "been", "being"),
+    )
 )
 _GROUP_CUES = frozenset(("by", "per"))
 _JOINERS = frozenset(("and", "or", "vs", "versus", "nor"))
@@ -245,7 +235,11 @@ def _place_field(
 ) -> Mention | None:
     stems = tuple(words[start:end])
     if end - start == 1 and len(stems[0]) >= 4:
-        found = vocabulary.similar(stems[0], views) or vocabulary.by_description(stems[0], views)
+        found = (
+            vocabulary.by_name_word(stems[0], views)
+            or vocabulary.similar(stems[0], views)
+            or vocabulary.by_description(stems[0], views)
+        )
         if found:
             return Mention(start, end, stems, tuple(raw[start:end]), found)
     return None
