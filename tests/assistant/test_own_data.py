@@ -240,7 +240,7 @@ def test_a_state_that_matches_nothing_is_refused(own: tuple[BuiltinPlanner, Any]
 
 
 def test_a_word_of_a_longer_field_name_names_the_field(own: tuple[BuiltinPlanner, Any]) -> None:
-    # "ordered" after "were" looks like a state, but it is a word of `ordered_on`.
-    plan = ask(own, "How many orders were ordered in March 2024?")
-    assert "'ordered' as ordered on" in plan.reading
-    assert plan.query.filters == {"orders.ordered_on": {"gte": "2024-03-01", "lt": "2024-04-01"}}
+    # "shipped" after "were" looks like a state, but it is a word of `shipped_on`.
+    plan = ask(own, "How many shipments were shipped in March 2024?")
+    assert "'shipped' as shipped on" in plan.reading
+    assert plan.query.filters == {"shipments.shipped_on": {"gte": "2024-03-01", "lt": "2024-04-01"}}
