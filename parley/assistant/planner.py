@@ -20,6 +20,7 @@ answer is a `CannotAnswer` whose `reason` and `unclear` say why (`outcome.py`).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -118,7 +119,7 @@ class BuiltinPlanner:
             )
         reading = self.read(prompt, topic, now)
         if reading.unclear:
-            return not_understood(reading.unclear)
+            return self.refuse(reading.unclear, topic)
         if previous is not None and previous.table == topic and not follow_up:
             # Bare refinements ("in 2024?", "for Europe") with nothing new to measure or
             # group by are follow-ups too.
@@ -132,7 +133,7 @@ class BuiltinPlanner:
         if follow_up and previous is not None and previous.table == topic:
             changed = follow_ups.follow_up(self.model, prompt, topic, previous, reading)
             if isinstance(changed, Unclear):
-                return not_understood([changed])
+                return self.refuse([changed], topic)
             query, notes = changed
             return Plan(
                 query,
@@ -142,6 +143,10 @@ class BuiltinPlanner:
                 reading=readback.sentence(self.model, query, reading.notes, reading.ignored),
             )
         return self.new_question(topic, reading)
+
+    def refuse(self, unclear: list[Unclear], topic: str) -> CannotAnswer:
+        """A refusal naming what was not understood, with questions that would work."""
+        return replace(not_understood(unclear), suggestions=self.suggestions(topic))
 
     def suggestions(self, topic: str | None) -> tuple[str, ...]:
         names = [topic] if topic in self.model.topics else list(self.model.topics)
@@ -262,7 +267,7 @@ class BuiltinPlanner:
             time_field(self.model, topic, reading.time_field),
         )
         if unclear is not None:
-            return not_understood([unclear])
+            return self.refuse([unclear], topic)
         fields = dimensions + measures
         sorts, limit = ordering(self.model, fields, measures, reading, reading.dimensions)
         drop_empty_from_ranking(self.model, fields, filters, sorts, limit, reading)
