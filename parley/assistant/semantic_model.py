@@ -53,6 +53,8 @@ FieldType = Literal["string", "number", "date", "timestamp", "boolean"]
 Timeframe = Literal["date", "week", "month", "quarter", "year"]
 Aggregate = Literal["sum", "count", "count_distinct", "average", "min", "max"]
 Relationship = Literal["many_to_one"]
+Better = Literal["higher", "lower"]
+NumericTime = Literal["year", "quarter", "month"]
 
 TIMEFRAMES: tuple[Timeframe, ...] = get_args(Timeframe)
 TIME_TYPES: frozenset[str] = frozenset({"date", "timestamp"})
@@ -125,6 +127,9 @@ class Dimension(_Strict):
     index_values: bool = True
     # Other words for particular values, e.g. {"M": ["male", "men"]}.
     value_synonyms: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    # A number that is a period: `time: year` for a fiscal_year column, `time: month` for
+    # a month number (1-12). Names like `year` and `fiscal_year` imply it (`numeric_time`).
+    time: Annotated[NumericTime, _one_of("time", get_args(NumericTime))] | None = None
 
 
 class Measure(_Strict):
@@ -133,6 +138,9 @@ class Measure(_Strict):
     label: str | None = None
     description: str = ""
     synonyms: tuple[str, ...] = ()
+    # Which way is good, for "best" and "worst": `lower` for delays, costs, churn. When
+    # absent the planner guesses from the name (see `ranking.better`).
+    better: Annotated[Better, _one_of("better", get_args(Better))] | None = None
 
 
 class View(_Strict):
@@ -217,6 +225,28 @@ class ModelField:
     @property
     def label(self) -> str:
         return self.definition.label or self.name.replace("_", " ")
+
+
+_YEAR_NAME = re.compile(r"^(?:[a-z0-9]+_)*(?:year|yr)$")
+_MONTH_NAME = re.compile(r"^(?:[a-z0-9]+_)*month(?:_(?:number|num|no))?$")
+_QUARTER_NAME = re.compile(r"^(?:[a-z0-9]+_)*(?:quarter|qtr)(?:_(?:number|num|no))?$")
+
+
+def numeric_time(found: ModelField) -> NumericTime | None:
+    """The period a number dimension holds: declared with `time`, or implied by its name
+    (`year`, `fiscal_year`, `month`, `order_month`, `quarter`)."""
+    definition = found.definition
+    if not isinstance(definition, Dimension) or definition.type != "number":
+        return None
+    if definition.time is not None:
+        return definition.time
+    if _YEAR_NAME.match(found.name):
+        return "year"
+    if _QUARTER_NAME.match(found.name):
+        return "quarter"
+    if _MONTH_NAME.match(found.name):
+        return "month"
+    return None
 
 
 @dataclass(frozen=True)
@@ -340,6 +370,8 @@ def _reference_problems(model: SemanticModel) -> Iterator[tuple[tuple[str, ...],
                 if isinstance(definition, Dimension):
                     if definition.timeframes and definition.type not in TIME_TYPES:
                         yield (*path, "timeframes"), "only date and timestamp take timeframes"
+                    if definition.time is not None and definition.type != "number":
+                        yield (*path, "time"), "only a number dimension takes time"
                 elif definition.sql is None and definition.type != "count":
                     yield (*path, "sql"), f"a {definition.type} measure needs sql"
                 if definition.sql is None:

@@ -9,7 +9,10 @@ from typing import Any
 
 from parley.assistant.compiler import compile_query
 from parley.assistant.executor import QueryResult, QueryTimeout, WarehouseError
+from parley.assistant.filter_values import check_filter_values
+from parley.assistant.outcome import Plan
 from parley.assistant.planner import CannotAnswer
+from parley.assistant.planning.readback import sentence
 from parley.assistant.query import QueryError, SemanticQuery
 from parley.assistant.runtime import ModelRuntime
 
@@ -21,6 +24,7 @@ class Answer:
     error: dict[str, str] | None = None
     result: QueryResult | None = None
     sql: str | None = None
+    reading: str = ""  # how the question was read, in plain words
 
     def query_json(self) -> dict[str, Any] | None:
         return self.query.model_dump(mode="json", exclude_none=True) if self.query else None
@@ -37,14 +41,22 @@ def answer(
     row_cap: int = 5000,
     timeout: float = 30.0,
 ) -> Answer:
-    outcome = runtime.planner.plan(prompt, topic=topic, previous=previous, now=now)
+    outcome = checked(
+        runtime, runtime.planner.plan(prompt, topic=topic, previous=previous, now=now)
+    )
     if isinstance(outcome, CannotAnswer):
         detail = ""
         if outcome.suggestions:
             detail = "Questions I can answer look like: " + "; ".join(outcome.suggestions)
         return Answer(None, topic, {"message": outcome.message, "detail": detail})
     return run_query(
-        runtime, outcome.query, outcome.topic, run=run, row_cap=row_cap, timeout=timeout
+        runtime,
+        outcome.query,
+        outcome.topic,
+        reading=outcome.reading,
+        run=run,
+        row_cap=row_cap,
+        timeout=timeout,
     )
 
 
@@ -53,18 +65,24 @@ def run_query(
     query: SemanticQuery,
     topic: str | None,
     *,
+    reading: str = "",
     run: bool = True,
     row_cap: int = 5000,
     timeout: float = 30.0,
 ) -> Answer:
-    """Validate a semantic query against the model, compile it and (with ``run``) run it:
-    the planner's queries and those a client writes itself take this same path."""
+    """Validate a semantic query against the model, check that the values its filters
+    name exist, compile it and (with ``run``) run it: the planners' queries and those a
+    client writes itself take this same path."""
+    refusal = check_filter_values(query, runtime.model, runtime.builtin.values)
+    if refusal is not None:
+        return Answer(None, topic, {"message": refusal.message, "detail": ""})
     try:
         compiled = compile_query(query, runtime.model, runtime.warehouse.dialect)
     except QueryError as error:
         return Answer(query, topic, {"message": str(error), "detail": ""})
+    reading = reading or sentence(runtime.model, query)
     if not run:
-        return Answer(query, topic, sql=compiled.sql)
+        return Answer(query, topic, sql=compiled.sql, reading=reading)
     try:
         result = runtime.warehouse.execute(compiled, row_cap=row_cap, timeout=timeout)
     except QueryTimeout as error:
@@ -75,7 +93,15 @@ def run_query(
             topic,
             {"message": "The warehouse could not run the query.", "detail": str(error)},
         )
-    return Answer(query, topic, result=result, sql=compiled.sql)
+    return Answer(query, topic, result=result, sql=compiled.sql, reading=reading)
+
+
+def checked(runtime: ModelRuntime, outcome: Plan | CannotAnswer) -> Plan | CannotAnswer:
+    """Any planner's plan, refused when its filters name values the warehouse lacks."""
+    if isinstance(outcome, CannotAnswer):
+        return outcome
+    refusal = check_filter_values(outcome.query, runtime.model, runtime.builtin.values)
+    return refusal or outcome
 
 
 def pick_topic(runtime: ModelRuntime, prompt: str, candidates: list[str] | None) -> str:

@@ -7,8 +7,14 @@
 - "last N days|weeks|months|quarters|years" = the N full periods before the current one;
 - "Q1".."Q4" without a year = that quarter of the current year; "Q3 2024";
 - "in 2025", "March 2025", a month without a year (its latest start not after now),
-  "since <date>", "between <date> and <date>", "from <date> to <date>",
-  "before <date>", "after <date>".
+  "since <date>", "between <date> and <date>", "from <date> to <date>", "2010 to 2012",
+  "before <date>", "after <date>", "until|through <date>" (the named period included);
+- "the first|second half of 2025", "H1", "H2 2024" (a year without a year = this one);
+- "the first|second|third|fourth|last week of March 2024" = days 1-7, 8-14, 15-21,
+  22-28, or the month's last seven days;
+- "between 1 and 15 June", "from 3 to 9 March 2025": days of one month;
+- weekday names: "on Monday" = the latest Monday not after today, "last Monday" the one
+  before today.
 
 Grain words: "daily", "weekly", "monthly", "quarterly", "yearly", "by|per|each
 <period>", and "trend", "over time" (a month unless another grain is named).
@@ -208,6 +214,92 @@ def _parse_span(first: str, second: str, now: datetime) -> tuple[datetime, datet
     return start[0], end[1]
 
 
+WEEKDAYS = {
+    "monday": 0,
+    "tuesday": 1,
+    "wednesday": 2,
+    "thursday": 3,
+    "friday": 4,
+    "saturday": 5,
+    "sunday": 6,
+}
+_WEEKDAY = "(" + "|".join(WEEKDAYS) + ")"
+_ORDINAL_WEEKS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2}
+_ORDINAL_WEEKS |= {"fourth": 3, "4th": 3}
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+_YEAR = r"((?:19|20)\d{2})"
+
+
+def _month_start(month_text: str, year_text: str | None, now: datetime) -> datetime:
+    period = _parse_date(f"{month_text} {year_text or ''}".strip(), now)
+    assert period is not None  # month names always parse
+    return period[0]
+
+
+def _extra_ranges(text: str, now: datetime, today: datetime) -> list[Found[TimeRange]]:
+    """Weeks and days within months, halves, bare year spans and weekdays."""
+    hits: list[Found[TimeRange]] = []
+
+    def add(match: re.Match[str], start: datetime | None, end: datetime | None) -> None:
+        hits.append(Found(TimeRange(start, end, False, match.group(0).strip()), *match.span()))
+
+    for match in re.finditer(
+        rf"\b(?:the\s+)?(first|second|third|fourth|1st|2nd|3rd|4th|last)\s+week\s+(?:of|in)\s+"
+        rf"({_MONTH})\.?,?(?:\s+(?:of\s+)?{_YEAR})?\b",
+        text,
+    ):
+        month = _month_start(match.group(2), match.group(3), now)
+        following = shift(month, "month", 1)
+        if match.group(1) == "last":
+            add(match, following - timedelta(days=7), following)
+        else:
+            start = month + timedelta(days=7 * _ORDINAL_WEEKS[match.group(1)])
+            add(match, start, min(start + timedelta(days=7), following))
+    for match in re.finditer(
+        rf"\b(?:between|from)\s+(?:the\s+)?{_DAY}\s+(?:and|to|until|till|through|-)\s+"
+        rf"(?:the\s+)?{_DAY}\s+(?:of\s+)?({_MONTH})\.?,?(?:\s+{_YEAR})?\b",
+        text,
+    ):
+        month = _month_start(match.group(3), match.group(4), now)
+        first, last = int(match.group(1)), int(match.group(2))
+        try:
+            start, end = month.replace(day=first), month.replace(day=last)
+        except ValueError:
+            continue
+        if start <= end:
+            add(match, start, end + timedelta(days=1))
+    for match in re.finditer(
+        rf"\b(?:(?:in|during|for|of)\s+)?(?:the\s+)?(first|second|1st|2nd)\s+half"
+        rf"(?:\s+(?:of\s+)?{_YEAR})?\b"
+        rf"|\b(?:(?:in|during|for|of)\s+)?h([12])(?:\s+(?:of\s+)?{_YEAR})?\b"
+        rf"|\b(?:(?:in|during|for|of)\s+)?{_YEAR}\s+h([12])\b",
+        text,
+    ):
+        which = match.group(1) or match.group(3) or match.group(6)
+        half = 1 if which in ("first", "1st", "1") else 2
+        year_text = match.group(2) or match.group(4) or match.group(5)
+        year = int(year_text) if year_text else now.year
+        start = datetime(year, 1 + 6 * (half - 1), 1)
+        add(match, start, shift(start, "month", 6))
+    for match in re.finditer(
+        rf"\b(?:(?:in|during|for|from|between)\s+)?{_YEAR}\s*(?:-|\u2013|to|through|until)\s*"
+        rf"{_YEAR}\b",
+        text,
+    ):
+        first, last = int(match.group(1)), int(match.group(2))
+        if first <= last:
+            add(match, datetime(first, 1, 1), datetime(last + 1, 1, 1))
+    for match in re.finditer(
+        rf"\b(?:(on|last|this|past|previous)\s+)?{_WEEKDAY}s?\b(?!\s+(?:of|and|to)\b)", text
+    ):
+        back = (today.weekday() - WEEKDAYS[match.group(2)]) % 7
+        if match.group(1) in ("last", "past", "previous") and back == 0:
+            back = 7
+        day = today - timedelta(days=back)
+        add(match, day, day + timedelta(days=1))
+    return hits
+
+
 def find_time_range(text: str, now: datetime) -> Found[TimeRange] | None:
     """The first time range named in lowercase `text`, with its span."""
     now = now.replace(tzinfo=None)
@@ -237,10 +329,11 @@ def find_time_range(text: str, now: datetime) -> Found[TimeRange] | None:
         if period:
             start = period[0] if match.group(1) != "after" else period[1]
             add(match, start, now, inclusive=True)
-    for match in re.finditer(rf"\b(before|until|till|prior to)\s+({_DATE})\b", text):
+    for match in re.finditer(rf"\b(before|until|till|through|prior to)\s+({_DATE})\b", text):
         period = _parse_date(match.group(2), now)
         if period:
-            add(match, None, period[0])
+            # "until March" includes March; "before March" does not.
+            add(match, None, period[0] if match.group(1) in ("before", "prior to") else period[1])
     for match in re.finditer(r"\btoday\b", text):
         add(match, today, shift(today, "day", 1))
     for match in re.finditer(r"\byesterday\b", text):
@@ -294,6 +387,7 @@ def find_time_range(text: str, now: datetime) -> Found[TimeRange] | None:
         period = _parse_date(match.group(1), now)
         if period:
             add(match, *period)
+    hits.extend(_extra_ranges(text, now, today))
     if not hits:
         return None
     # Prefer the longest phrase; among equals the earliest.

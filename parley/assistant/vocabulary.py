@@ -11,9 +11,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
+from rapidfuzz import fuzz, process
+
 from parley.assistant.semantic_model import Measure, ModelField, SemanticModel
-from parley.assistant.value_index import ValueIndex, ValueMatch
-from parley.assistant.words import BLOCK, phrase
+from parley.assistant.value_index import CLOSE, ValueIndex, ValueMatch, misspelt
+from parley.assistant.words import BLOCK, STOP_WORDS, phrase, tokens
 
 Kind = Literal["measure", "dimension", "value"]
 
@@ -54,6 +56,40 @@ class Vocabulary:
                 for match in matches:
                     self._add(words, Candidate("value", match.field, match))
         self.longest = max((len(p) for p in self.phrases), default=1)
+        # Words of longer names ("created" of created_at); context picks among the fields.
+        self.name_words: dict[str, list[Candidate]] = {}
+        named: dict[str, set[str]] = {}
+        for key, found in model.fields.items():
+            for text in _names(found):
+                words = phrase(text)
+                if len(words) < 2:
+                    continue
+                for word in words:
+                    if len(word) >= 4 and word not in STOP_WORDS:
+                        named.setdefault(word, set()).add(key)
+        for word, keys in named.items():
+            if (word,) not in self.phrases:
+                self.name_words[word] = [
+                    Candidate("measure" if model.fields[k].is_measure else "dimension", k)
+                    for k in sorted(keys)
+                ]
+        # Words of descriptions that name one field only: a last resort for a word the
+        # names and synonyms miss ("town" in "The town or city of the flat").
+        self.described: dict[str, list[Candidate]] = {}
+        owners: dict[str, set[str]] = {}
+        for key, found in model.fields.items():
+            for word in set(tokens(found.definition.description)):
+                if len(word) >= 4 and not word.isdigit() and word not in STOP_WORDS:
+                    owners.setdefault(word, set()).add(key)
+        for word, keys in owners.items():
+            if len(keys) == 1 and (word,) not in self.phrases:
+                key = next(iter(keys))
+                described: Kind = "measure" if model.fields[key].is_measure else "dimension"
+                self.described[word] = [Candidate(described, key)]
+        # One-word names of fields, for spotting a misspelt one ("revenu").
+        self._single = sorted(
+            {p[0] for p, found in self.phrases.items() if len(p) == 1 and _names_field(found)}
+        )
 
     def _add(self, words: tuple[str, ...], candidate: Candidate) -> None:
         if words and candidate not in self.phrases.setdefault(words, []):
@@ -83,6 +119,50 @@ class Vocabulary:
                     taken[i] = True
         mentions.sort(key=lambda m: m.start)
         return mentions
+
+    def similar(self, word: str, views: Iterable[str]) -> list[Candidate]:
+        """Field candidates for a word spelt almost like a one-word field name."""
+        allowed = set(views)
+        found = misspelt(word, self._single)
+        if not found:
+            return []
+        closest = min(d for _, d, _ in found)
+        names = [name for name, d, _ in found if d == closest]
+        out = [
+            c
+            for name in names
+            for c in self.phrases[(name,)]
+            if c.kind != "value" and self.model.field(c.field).view in allowed
+        ]
+        return out if len(names) == 1 else []
+
+    def by_name_word(self, word: str, views: Iterable[str]) -> list[Candidate]:
+        """Fields of `views` with `word` in a longer name ("created" → created at), when
+        they are all of one kind."""
+        allowed = set(views)
+        return [
+            c for c in self.name_words.get(word, ()) if self.model.field(c.field).view in allowed
+        ]
+
+    def by_description(self, word: str, views: Iterable[str]) -> list[Candidate]:
+        """The one field of `views` whose description (alone) uses `word`."""
+        allowed = set(views)
+        return [
+            c for c in self.described.get(word, ()) if self.model.field(c.field).view in allowed
+        ]
+
+    def closest(self, text: str, views: Iterable[str], limit: int = 3) -> tuple[str, ...]:
+        """Labels of the fields of `views` nearest to `text`, for "did you mean"."""
+        allowed = set(views)
+        labels = {
+            key: found.label for key, found in self.model.fields.items() if found.view in allowed
+        }
+        found = process.extract(text, labels, scorer=fuzz.WRatio, score_cutoff=CLOSE, limit=limit)
+        return tuple(label for label, _, _ in found)
+
+
+def _names_field(found: list[Candidate]) -> bool:
+    return any(c.kind != "value" for c in found)
 
 
 def _names(found: ModelField) -> list[str]:

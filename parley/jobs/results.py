@@ -145,10 +145,14 @@ def answer_body(
     topic: str,
     result: QueryResult,
     now: datetime,
+    reading: str = "",
 ) -> dict[str, Any]:
     """The stored result of a COMPLETE job: the wire body of SPEC §5.3 (less
-    ``omniChatUrl``, which depends on the server) plus the table for charts."""
+    ``omniChatUrl``, which depends on the server) plus the table for charts. `reading`,
+    how the question was read, opens the message, before the numbers."""
     message, summary = summarize(model, result)
+    if reading:
+        message = f"{reading}\n\n{message}"
     query_json = query.model_dump(mode="json", exclude_none=True)
     return {
         "message": message,

@@ -19,9 +19,11 @@ from typing import Any, Literal
 
 import anyio
 
+from parley.assistant import service
 from parley.assistant.compiler import compile_query
 from parley.assistant.executor import QueryResult, QueryTimeout, WarehouseError
 from parley.assistant.planner import CannotAnswer, Plan
+from parley.assistant.planning.readback import sentence
 from parley.assistant.query import QueryError
 from parley.assistant.runtime import Runtimes
 from parley.config import Settings
@@ -251,8 +253,9 @@ class Workers:
             unread = await attachments.of_job(conn, job.id)
         now = settings.now or clock.utcnow()
         outcome = await anyio.to_thread.run_sync(
-            lambda: runtime.planner.plan(
-                job.prompt, topic=job.topic_name, previous=previous, now=now
+            lambda: service.checked(
+                runtime,
+                runtime.planner.plan(job.prompt, topic=job.topic_name, previous=previous, now=now),
             )
         )
         if isinstance(outcome, CannotAnswer):
@@ -284,7 +287,13 @@ class Workers:
         if await self._step(claim, 3, "Writing the answer") == "stop":
             return None
         body = results.answer_body(
-            runtime.model, job.prompt, outcome.query, outcome.topic, table, clock.utcnow()
+            runtime.model,
+            job.prompt,
+            outcome.query,
+            outcome.topic,
+            table,
+            clock.utcnow(),
+            reading=outcome.reading or sentence(runtime.model, outcome.query),
         )
         if unread:
             body["message"] += attachments.unread_note(unread)

@@ -37,6 +37,8 @@ async def test_a_job_answers_and_makes_its_conversation(
     result = (await client.get(f"{JOBS}/{ids['jobId']}/result", headers=bearer(token))).json()
     assert set(result) == {"message", "resultSummary", "topic", "omniChatUrl", "actions"}
     assert result["topic"] == "order_items" and "North America" in result["message"]
+    # How the question was read comes first, before the numbers.
+    assert result["message"].startswith("Revenue by region, highest first.\n\n")
     (action,) = result["actions"]
     assert action["type"] == "generate_query"
     data = action["result"]

@@ -58,6 +58,10 @@ def test_ask_see_progress_and_a_chart_then_follow_up_in_the_same_thread(
     conversation_id = match.group(1)
     first = answers.first
     expect(first.locator(".markdown")).not_to_be_empty()
+    # How the question was read comes first, in plain words.
+    expect(first.locator(".markdown p").first).to_contain_text(
+        "Revenue by order date (month) for order date 1 Jan"
+    )
     # The answer's own Markdown table, then the full result behind a disclosure.
     expect(first.locator(".markdown table th")).to_have_count(2)
     first.locator(".result-details summary").click()

@@ -1,0 +1,129 @@
+"""Ranking words: top/bottom N, superlatives and which way each one sorts.
+
+A superlative about size ("highest", "most", "longest", "cheapest") sorts by the value
+itself. "Best" and "worst" depend on the measure: for a delay, a cost or churn the best
+is the lowest. A measure says so with `better: lower` in the model; without it the
+planner guesses from the measure's name, label and synonyms (`better`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from parley.assistant.planning.reading import Reading
+from parley.assistant.semantic_model import Measure, ModelField
+from parley.assistant.words import tokens
+
+DEFAULT_TOP = 10
+
+_UP = (
+    "most expensive",
+    "top",
+    "highest",
+    "most",
+    "largest",
+    "biggest",
+    "greatest",
+    "leading",
+    "longest",
+    "slowest",
+    "priciest",
+    "costliest",
+    "maximum",
+)
+_DOWN = (
+    "least expensive",
+    "bottom",
+    "lowest",
+    "least",
+    "fewest",
+    "smallest",
+    "weakest",
+    "shortest",
+    "fastest",
+    "quickest",
+    "cheapest",
+    "minimum",
+)
+_GOOD = ("best", "strongest")
+_BAD = ("worst", "poorest")
+_ALL = sorted(_UP + _DOWN + _GOOD + _BAD, key=len, reverse=True)
+_WORDS = "|".join(w.replace(" ", r"\s+") for w in _ALL)
+_RANK_N = re.compile(rf"\b({_WORDS})\s+(\d{{1,5}})\b|\b(\d{{1,5}})\s+({_WORDS})\b")
+_RANK = re.compile(rf"\b({_WORDS})\b")
+# "which 3 suppliers had the worst ...", "the 5 slowest", "show 10 products with the most".
+_COUNT = re.compile(
+    r"\b(?:which|what|the|show|list|name|give me|find|get)\s+(\d{1,4})\b|^\s*(\d{1,4})\s+[a-z]"
+)
+WHICH = re.compile(r"^\s*(?:(?:so|and|ok|okay|now|then)\s+)?(which|what)\b")
+RANK_NOUN = {"top", "bottom", "best", "worst", "leading"}  # "top products": a dimension
+RANK_NOUN_MARK = "xxranknoun"
+RANK_MEASURE_MARK = "xxrankmeasure"  # "the most users": a measure
+_DESCENDING_HINT = re.compile(r"\b(desc|descending|highest first|largest first|most first)\b")
+_ASCENDING_HINT = re.compile(r"\b(asc|ascending|lowest first|smallest first|least first)\b")
+
+# Words in a measure's name that suggest a smaller number is better, when the model does
+# not say (`better:`). Descriptions are not read: they mention costs and times in passing.
+_LOWER_IS_BETTER = frozenset(
+    tokens(
+        "delay delays late lateness cost costs expense expenses churn churned time duration "
+        "lead latency wait waiting spend"
+    )
+)
+
+
+def better(found: ModelField) -> str:
+    """`higher` or `lower`: which way is good for a measure."""
+    definition = found.definition
+    if isinstance(definition, Measure) and definition.better is not None:
+        return definition.better
+    words = set(tokens(" ".join([found.name.replace("_", " "), found.label, *definition.synonyms])))
+    return "lower" if words & _LOWER_IS_BETTER else "higher"
+
+
+def descending(word: str, measure: ModelField | None) -> bool:
+    """Whether `word` ranks the largest values first for `measure`."""
+    word = " ".join(word.split())
+    if word in _GOOD or word in _BAD:
+        good_is_high = measure is None or better(measure) == "higher"
+        return good_is_high if word in _GOOD else not good_is_high
+    return word not in _DOWN
+
+
+def read_ranking(text: str, reading: Reading) -> str:
+    """Note the ranking asked for and cut it out of `text`.
+
+    A rank word is replaced by a marker that matches no phrase ("tops" is a value) but
+    still tells the next phrase its meaning: after "top" a dimension ("top products"),
+    after "most" a measure ("the most users")."""
+    match = _RANK_N.search(text)
+    if match:
+        word = " ".join((match.group(1) or match.group(4)).split())
+        reading.rank_word = word
+        reading.rank_limit = max(1, int(match.group(2) or match.group(3)))
+        reading.rank_descending = descending(word, None)
+        return text[: match.start()] + f" {_marker(word)} " + text[match.end() :]
+    match = _RANK.search(text)
+    if match:
+        word = " ".join(match.group(1).split())
+        reading.rank_word = word
+        reading.rank_descending = descending(word, None)
+        counted = _COUNT.search(text[: match.start()])
+        if counted:
+            reading.rank_limit = max(1, int(counted.group(1) or counted.group(2)))
+            number = 1 if counted.group(1) else 2
+            text = text[: counted.start(number)] + " " + text[counted.end(number) :]
+            match = _RANK.search(text)
+            assert match is not None
+        else:
+            reading.rank_limit = 1 if WHICH.search(text) else DEFAULT_TOP
+        return text[: match.start()] + f" {_marker(word)} " + text[match.end() :]
+    if _DESCENDING_HINT.search(text):
+        reading.rank_descending = True
+    elif _ASCENDING_HINT.search(text):
+        reading.rank_descending = False
+    return text
+
+
+def _marker(word: str) -> str:
+    return RANK_NOUN_MARK if word in RANK_NOUN else RANK_MEASURE_MARK

@@ -1,0 +1,264 @@
+"""Words the vocabulary did not place: values named loosely, misspelt fields, and the
+rest.
+
+Every word of a prompt ends up used, known filler (`words.STOP_WORDS`), or reported. A
+run of unplaced words is tried, in order, as
+
+1. part of a stored value's name ("Acme" → "Acme Industries Inc.");
+2. a misspelt value or word of a value ("Bostn" → "Boston"), with rapidfuzz;
+3. a value of a dimension too large to index, looked up in the warehouse with a bounded,
+   parameterised query;
+4. a misspelt field name ("revenu"), or a word of one field's description.
+
+Steps 1-3 are for words that look like a name (capitalised, or after "from", "in",
+"for", "only"...); a plain word is only tried as a whole value misspelt, so "new
+customers" never becomes "New York".
+
+One match becomes a filter and a note for the read-back sentence ("'Acme' read as
+customer Acme Industries Inc."); several different values make the planner ask which.
+A name-like run that matches nothing makes it refuse with the closest values; any other
+leftover word is reported as not used.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from parley.assistant.outcome import Unclear
+from parley.assistant.semantic_model import SemanticModel
+from parley.assistant.value_index import CLOSE, ValueIndex, ValueMatch
+from parley.assistant.vocabulary import Candidate, Mention, Vocabulary
+from parley.assistant.words import BLOCK, STOP_WORDS
+
+# Words after which the next word is probably a value ("revenue from Acme").
+VALUE_CUES = frozenset(
+    (
+        *("from", "in", "for", "to", "at", "only", "just", "except", "excluding", "without"),
+        *("named", "called", "like", "via"),
+        # "orders that were refunded", "shipments that are late": a state, so a value.
+        *("is", "are", "was", "were", "been", "being"),
+    )
+)
+_GROUP_CUES = frozenset(("by", "per"))
+_JOINERS = frozenset(("and", "or", "vs", "versus", "nor"))
+_MAX_CANDIDATES = 5
+_CAPITALISED = re.compile(r"[A-Za-z0-9][A-Za-z0-9']*")
+
+
+_Placed = Mention | Unclear | None
+
+
+@dataclass
+class Leftovers:
+    mentions: list[Mention]
+    unclear: list[Unclear]
+    notes: list[str]
+    ignored: list[str]
+
+
+def capitalised(prompt: str) -> set[str]:
+    """Words written with a capital inside the prompt (the first word does not count)."""
+    found = _CAPITALISED.findall(prompt)
+    return {w.lower().replace("'", "") for w in found[1:] if w[:1].isupper()}
+
+
+def as_written(prompt: str) -> dict[str, str]:
+    """Each word of the prompt, lowercased → as the user wrote it (to quote it back)."""
+    return {w.lower().replace("'", ""): w for w in _CAPITALISED.findall(prompt)}
+
+
+def place(
+    model: SemanticModel,
+    vocabulary: Vocabulary,
+    values: ValueIndex | None,
+    words: list[str],
+    raw: list[str],
+    mentions: list[Mention],
+    views: list[str],
+    capitals: set[str],
+    skip: set[str],
+    written: dict[str, str] | None = None,
+) -> Leftovers:
+    """Resolve the runs of words no mention covers (`skip`: markers to leave alone)."""
+    out = Leftovers([], [], [], [])
+    shown = [(written or {}).get(w, w) for w in raw]
+    covered = {i for m in mentions for i in range(m.start, m.end)}
+    value_ends = {m.end for m in mentions if m.kinds() == {"value"}}
+    fields = {key for key in (values.values if values else {}) if model.field(key).view in views}
+    runs: list[tuple[int, int]] = []
+    start = None
+    for i, word in enumerate([*words, BLOCK]):
+        free = (
+            i < len(words)
+            and i not in covered
+            and word not in STOP_WORDS
+            and word not in skip
+            and not word.isdigit()
+        )
+        if free and start is None:
+            start = i
+        elif not free and start is not None:
+            runs.append((start, i))
+            start = None
+    out.ignored.extend(shown[i] for i, w in enumerate(words) if w.isdigit() and i not in covered)
+    for start, end in runs:
+        if start > 0 and words[start - 1] in _GROUP_CUES:
+            # "by regoin": a field, misspelt or missing.
+            placed: _Placed = _place_field(vocabulary, views, words, raw, start, end)
+            if placed is None:
+                text = " ".join(shown[start:end])
+                placed = Unclear(text, "field", vocabulary.closest(text, views))
+            _record(out, placed, shown, start, end, False, model, values, fields)
+            continue
+        named = _name_like(words, raw, start, end, capitals, covered, value_ends)
+        placed = _place_run(
+            model, vocabulary, values, fields, views, words, raw, start, end, named, shown
+        )
+        if placed is None and end - start > 1:
+            for i in range(start, end):
+                named_one = _name_like(words, raw, i, i + 1, capitals, covered, value_ends)
+                one = _place_run(
+                    model, vocabulary, values, fields, views, words, raw, i, i + 1, named_one, shown
+                )
+                _record(out, one, shown, i, i + 1, named_one, model, values, fields)
+            continue
+        _record(out, placed, shown, start, end, named, model, values, fields)
+    return out
+
+
+def _record(
+    out: Leftovers,
+    placed: _Placed,
+    raw: list[str],
+    start: int,
+    end: int,
+    named: bool,
+    model: SemanticModel,
+    values: ValueIndex | None,
+    fields: set[str],
+) -> None:
+    text = " ".join(raw[start:end])
+    if isinstance(placed, Mention):
+        out.mentions.append(placed)
+        first = placed.candidates[0]
+        if first.value is not None:
+            out.notes.append(
+                f"'{text}' as {model.field(first.field).label.lower()} {first.value.value}"
+            )
+        else:
+            out.notes.append(f"'{text}' as {model.field(first.field).label.lower()}")
+    elif isinstance(placed, Unclear):
+        out.unclear.append(placed)
+    elif named:
+        out.unclear.append(Unclear(text, "value", _closest(text, model, values, fields)))
+    else:
+        out.ignored.append(text)
+
+
+def _name_like(
+    words: list[str],
+    raw: list[str],
+    start: int,
+    end: int,
+    capitals: set[str],
+    covered: set[int],
+    value_ends: set[int],
+) -> bool:
+    if any(w in capitals for w in raw[start:end]):
+        return True
+    before = start - 1
+    while before >= 0 and words[before] in ("the", "a", "an"):
+        before -= 1
+    if before < 0:
+        return False
+    if words[before] in VALUE_CUES:
+        return True
+    # "Denver and Bostn": a word joined to a value is a value too.
+    return words[before] in _JOINERS and before in value_ends
+
+
+def _place_run(
+    model: SemanticModel,
+    vocabulary: Vocabulary,
+    values: ValueIndex | None,
+    fields: set[str],
+    views: list[str],
+    words: list[str],
+    raw: list[str],
+    start: int,
+    end: int,
+    named: bool,
+    shown: list[str],
+) -> _Placed:
+    stems = tuple(words[start:end])
+    text = " ".join(shown[start:end])
+    if values is not None:
+        if named:
+            found = values.containing(stems, fields) or values.similar(stems, fields)
+            if not found:
+                found = [
+                    ValueMatch(key, value, exact=False)
+                    for key in values.unindexed
+                    if model.field(key).view in views
+                    for value in values.search(key, tuple(raw[start:end]))
+                ]
+        else:
+            # A plain word ("new" in "new customers") is not read as part of a longer
+            # value ("New York"): only as a whole value misspelt ("facebok").
+            found = values.similar(stems, fields, whole=True)
+        if found:
+            distinct = sorted({m.value for m in found})
+            if len(distinct) == 1:
+                candidates = [Candidate("value", m.field, m) for m in found]
+                return Mention(start, end, stems, tuple(raw[start:end]), candidates)
+            if not named:
+                return _place_field(vocabulary, views, words, raw, start, end)
+            return Unclear(
+                text,
+                "value",
+                tuple(_describe(model, m) for m in found[:_MAX_CANDIDATES]),
+                several=True,
+            )
+    return _place_field(vocabulary, views, words, raw, start, end)
+
+
+def _place_field(
+    vocabulary: Vocabulary,
+    views: list[str],
+    words: list[str],
+    raw: list[str],
+    start: int,
+    end: int,
+) -> Mention | None:
+    stems = tuple(words[start:end])
+    if end - start == 1 and len(stems[0]) >= 4:
+        found = (
+            vocabulary.by_name_word(stems[0], views)
+            or vocabulary.similar(stems[0], views)
+            or vocabulary.by_description(stems[0], views)
+        )
+        if found:
+            return Mention(start, end, stems, tuple(raw[start:end]), found)
+    return None
+
+
+def _describe(model: SemanticModel, match: ValueMatch) -> str:
+    return f"{match.value} ({model.field(match.field).label.lower()})"
+
+
+def _closest(
+    text: str, model: SemanticModel, values: ValueIndex | None, fields: set[str]
+) -> tuple[str, ...]:
+    """The stored values nearest to `text` across `fields`, for "did you mean"."""
+    if values is None:
+        return ()
+    choices = {(key, value): value for key in sorted(fields) for value in values.values[key]}
+    if not choices:
+        return ()
+    found = process.extract(
+        text, choices, scorer=fuzz.WRatio, score_cutoff=CLOSE, limit=_MAX_CANDIDATES
+    )
+    return tuple(f"{value} ({model.field(key).label.lower()})" for value, _, (key, _) in found[:3])

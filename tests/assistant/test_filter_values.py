@@ -1,0 +1,117 @@
+"""Filter values are checked against the warehouse before a query runs, whichever planner
+(or client) wrote the query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from parley.assistant import service
+from parley.assistant.executor import DuckDBWarehouse
+from parley.assistant.filter_values import check_filter_values
+from parley.assistant.llm_planner import LLMPlanner
+from parley.assistant.planner import BuiltinPlanner
+from parley.assistant.query import SemanticQuery
+from parley.assistant.runtime import ModelRuntime
+from parley.assistant.semantic_model import SemanticModel
+from tests.assistant import own_data
+from tests.assistant.test_llm_planner import FakeLLM
+from tests.demo.warehouses import NOW
+
+
+@pytest.fixture(scope="module")
+def own(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltinPlanner]:
+    path: Path = tmp_path_factory.mktemp("values") / "own.duckdb"
+    own_data.build(path)
+    planner, warehouse = own_data.planner(path)
+    yield planner
+    warehouse.close()
+
+
+def query(table: str, field: str, condition: object) -> SemanticQuery:
+    return SemanticQuery.model_validate(
+        {"table": table, "fields": [f"{table}.{field}"], "filters": {f"{table}.{field}": condition}}
+    )
+
+
+def test_stored_values_pass(own: BuiltinPlanner) -> None:
+    for condition in ("Globex Corporation", ["Initech Ltd"], {"not": "Initech Ltd"}):
+        checked = check_filter_values(query("suppliers", "name", condition), own.model, own.values)
+        assert checked is None
+    # A large dimension is asked of the warehouse.
+    assert (
+        check_filter_values(query("orders", "customer", "Customer 007"), own.model, own.values)
+        is None
+    )
+
+
+def test_an_invented_value_is_refused_with_the_closest(own: BuiltinPlanner) -> None:
+    refusal = check_filter_values(query("suppliers", "name", ["Acme"]), own.model, own.values)
+    assert refusal is not None and refusal.reason == "not_understood"
+    assert refusal.unclear[0].text == "Acme"
+    assert refusal.unclear[0].candidates[0] == "Acme Industries Inc. (supplier)"
+
+
+def test_an_invented_value_of_a_large_dimension_is_refused(own: BuiltinPlanner) -> None:
+    refusal = check_filter_values(query("orders", "customer", "Zephyr"), own.model, own.values)
+    assert refusal is not None
+    assert refusal.unclear[0].candidates == ("Zephyr Holdings Ltd (customer)",)
+
+
+def test_comparisons_and_other_types_are_not_checked(own: BuiltinPlanner) -> None:
+    assert (
+        check_filter_values(query("suppliers", "name", {"contains": "zzz"}), own.model, own.values)
+        is None
+    )
+    assert check_filter_values(query("staff", "fiscal_year", 1999), own.model, own.values) is None
+
+
+def test_an_llm_query_naming_a_missing_value_is_refused_before_it_runs(
+    model: SemanticModel, planner: BuiltinPlanner, duck: DuckDBWarehouse
+) -> None:
+    llm = FakeLLM()
+    llm.thread.start()
+    subject = LLMPlanner(
+        model,
+        base_url=llm.base_url,
+        model_name="test-model",
+        api_key="sk-test",
+        values=planner.values,
+        timeout=10,
+    )
+    runtime = ModelRuntime(model, duck, subject, planner)
+    try:
+        llm.replies.append(
+            (
+                "semantic_query",
+                {
+                    "table": "order_items",
+                    "fields": ["order_items.revenue"],
+                    "filters": {"users.region": "Europa"},
+                },
+            )
+        )
+        answer = service.answer(runtime, "Revenue in Europa", now=NOW)
+        assert answer.result is None and answer.error is not None
+        assert answer.error["message"] == (
+            "I could not find 'Europa'. Did you mean Europe (region)?"
+        )
+        llm.replies.append(
+            (
+                "semantic_query",
+                {
+                    "table": "order_items",
+                    "fields": ["order_items.revenue"],
+                    "filters": {"users.region": "Europe"},
+                },
+            )
+        )
+        answer = service.answer(runtime, "Revenue in Europe", now=NOW)
+        assert answer.result is not None and answer.reading == "Revenue for region Europe."
+    finally:
+        subject.client.close()
+        llm.server.shutdown()
+        llm.server.server_close()
+        llm.thread.join()
