@@ -21,8 +21,8 @@ NOT_ANSWERED = "I could not answer that."
 
 
 def webhook_payload(job: Any, state: str, at: datetime, summary: str | None) -> dict[str, Any]:
-    """The event Parley POSTs to a job's webhookUrl (SPEC §5.6), but for its metadata,
-    which the sender adds from the job's webhook settings (stored once, not per event)."""
+    """The event Parley POSTs to a job's webhookUrl, but for its metadata, which the
+    sender adds from the job's webhook settings (stored once, not per event)."""
     return {
         "event_id": str(uuid.uuid4()),
         "jobId": str(job.id),
