@@ -78,8 +78,8 @@ def describe_validation(exc: RequestValidationError) -> str:
         where = ".".join(location) or "request"
         if error.get("type") == "json_invalid":
             parts.append("request body is not valid JSON")
-        elif error.get("type") == text.ERROR_TYPE:
-            parts.append(str(error.get("msg")))
+        elif isinstance((error.get("ctx") or {}).get("error"), text.UnstorableText):
+            parts.append(str(error["ctx"]["error"]))
         elif error.get("type") == "extra_forbidden":
             parts.append(f"{where}: unknown field")
         else:

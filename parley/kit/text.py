@@ -15,9 +15,7 @@ import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
-from pydantic_core import PydanticCustomError
 
-ERROR_TYPE = "unstorable_text"
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
@@ -40,6 +38,10 @@ def first_unstorable(value: Any, where: str = "") -> str | None:
             if found is not None:
                 return found
     return None
+
+
+class UnstorableText(ValueError):
+    """Raised by ``RequestBody``; the error handler shows its message as it is."""
 
 
 def message(where: str) -> str:
@@ -68,7 +70,7 @@ class RequestBody(BaseModel):
         where = first_unstorable(data)
         if where is not None:
             # The raw field name, with no '\x00' in it: the message must be printable.
-            raise PydanticCustomError(ERROR_TYPE, message(_printable(where)))
+            raise UnstorableText(message(_printable(where)))
         return data
 
 
