@@ -23,6 +23,7 @@ from parley.jobs.endpoints import router as jobs_router
 from parley.jobs.notices import CHANGED, SUBMITTED, Listener
 from parley.jobs.signals import Pulse
 from parley.jobs.worker import Workers
+from parley.llm.gateway import Gateway
 from parley.metrics import Metrics
 from parley.middleware import RequestContext
 from parley.models.endpoints import router as models_router
@@ -68,6 +69,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 database, {SUBMITTED: app.state.job_wakeup, CHANGED: app.state.job_changes}
             )
             listener = asyncio.create_task(notices.run(), name="parley-job-notices")
+        # One gateway per process: its limit on calls in flight covers jobs and
+        # generate-query alike.
+        gateway = None
+        if settings.llm_base_url and settings.llm_model:
+            gateway = Gateway(settings, metrics=app.state.metrics)
+        app.state.llm_gateway = gateway
         workers = None
         if settings.workers > 0:
             pool = Workers(
@@ -77,6 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 count=settings.workers,
                 wakeup=app.state.job_wakeup,
                 changes=app.state.job_changes,
+                metrics=app.state.metrics,
+                gateway=gateway,
             )
             workers = asyncio.create_task(pool.run(), name="parley-workers")
         try:
@@ -97,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await listener
+            if gateway is not None:
+                await gateway.aclose()
             app.state.runtimes.close()
             await database.dispose()
 

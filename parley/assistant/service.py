@@ -9,7 +9,7 @@ from typing import Any
 
 from parley.assistant.compiler import compile_query
 from parley.assistant.executor import QueryResult, QueryTimeout, WarehouseError
-from parley.assistant.planner import CannotAnswer
+from parley.assistant.planner import CannotAnswer, Plan
 from parley.assistant.query import QueryError, SemanticQuery
 from parley.assistant.runtime import ModelRuntime
 
@@ -36,8 +36,10 @@ def answer(
     run: bool = True,
     row_cap: int = 5000,
     timeout: float = 30.0,
+    planned: Plan | CannotAnswer | None = None,
 ) -> Answer:
-    outcome = runtime.planner.plan(prompt, topic=topic, previous=previous, now=now)
+    """``planned``: a plan made already (by the LLM, which is asked from the event loop)."""
+    outcome = planned or runtime.planner.plan(prompt, topic=topic, previous=previous, now=now)
     if isinstance(outcome, CannotAnswer):
         detail = ""
         if outcome.suggestions:

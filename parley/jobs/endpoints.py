@@ -46,7 +46,7 @@ def _settings(request: Request) -> Settings:
     "/jobs",
     status_code=201,
     response_model=SubmitJobResponse,
-    responses=responses(400, 401, 403, 404, 429)
+    responses=responses(400, 401, 402, 403, 404, 429)
     | {409: {"description": "The conversation already has an unfinished job."}},
     summary="Submit an AI job",
     description="Queue the assistant on one prompt, in a new conversation or continuing "
