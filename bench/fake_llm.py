@@ -141,18 +141,21 @@ class FakeLLM:
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
-            return await self._answer(body)
-        except asyncio.CancelledError:
-            self.cancelled += 1
-            raise
+            return await self._answer(body, request)
         finally:
             self.in_flight -= 1
 
-    async def _answer(self, body: dict[str, Any]) -> Response:
+    async def _answer(self, body: dict[str, Any], request: Request) -> Response:
         behaviour = self.behaviour
         reply = self.script.pop(0) if self.script else None
         if isinstance(reply, Hang):
-            await asyncio.sleep(reply.seconds)
+            until = time.monotonic() + reply.seconds
+            while time.monotonic() < until:
+                if await request.is_disconnected():
+                    # The client gave up (a timeout, a cancelled job): so does the model.
+                    self.cancelled += 1
+                    return Response(status_code=499)
+                await asyncio.sleep(0.02)
             reply = None
         if behaviour.down:
             reply = Status(503)
