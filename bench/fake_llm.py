@@ -59,6 +59,8 @@ class Hang:
 
 
 Reply = ToolCall | Text | Status | Hang
+# Between two streamed chunks of an answer, when the fake has a latency.
+CHUNK_PAUSE = 0.01
 
 # Improvised plans over the demo model, by a word of the question.
 PLANS: dict[str, dict[str, Any]] = {
@@ -108,6 +110,8 @@ class FakeLLM:
     in_flight: int = 0
     most_in_flight: int = 0
     cancelled: int = 0
+    # Time the model "worked" on the answers it gave (latency and streaming pauses).
+    model_seconds: float = 0.0
     base_url: str = ""  # set while served
 
     def __post_init__(self) -> None:
@@ -132,6 +136,7 @@ class FakeLLM:
                 "statuses": self.statuses,
                 "mostInFlight": self.most_in_flight,
                 "cancelled": self.cancelled,
+                "modelSeconds": self.model_seconds,
             }
         )
 
@@ -177,8 +182,9 @@ class FakeLLM:
                 headers=headers,
             )
         if behaviour.latency:
-            mean = behaviour.latency
-            await asyncio.sleep(self.random.lognormvariate(0, behaviour.jitter) * mean)
+            delay = self.random.lognormvariate(0, behaviour.jitter) * behaviour.latency
+            self.model_seconds += delay
+            await asyncio.sleep(delay)
         if reply is None:
             reply = self._improvise(body)
         self._count(200)
@@ -220,7 +226,8 @@ class FakeLLM:
             choice = {"index": 0, "delta": delta, "finish_reason": None}
             yield f"data: {json.dumps({**base, 'choices': [choice]})}\n\n"
             if self.behaviour.latency:
-                await asyncio.sleep(0.01)
+                self.model_seconds += CHUNK_PAUSE
+                await asyncio.sleep(CHUNK_PAUSE)
         done = {"index": 0, "delta": {}, "finish_reason": "stop"}
         yield f"data: {json.dumps({**base, 'choices': [done]})}\n\n"
         if (body.get("stream_options") or {}).get("include_usage"):

@@ -70,7 +70,7 @@ class Settings(BaseSettings):
         default=32,
         ge=1,
         description="Calls to the LLM endpoint in flight at once, per process; with a model "
-        "configured, a process also runs up to this many jobs at once.",
+        "configured, a process runs up to twice this many jobs at once.",
     )
     llm_org_share: float = Field(
         default=1.0,

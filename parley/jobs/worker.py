@@ -6,8 +6,9 @@ lease and was taken over can never write twice. The same code runs in the server
 (``PARLEY_WORKERS``) and in ``parley worker`` processes.
 
 One dispatcher per process claims jobs while it has room for them: ``PARLEY_WORKERS``
-jobs at a time without a language model; with one, up to ``PARLEY_LLM_CONCURRENCY``,
-since a job waiting on the model costs a coroutine, not a thread. The blocking parts
+jobs at a time without a language model; with one, up to twice
+``PARLEY_LLM_CONCURRENCY``, since a job waiting on the model costs a coroutine, not a
+thread. The blocking parts
 (planning without a model, compiling and running warehouse queries) share a pool of
 ``PARLEY_WORKERS`` threads, so many waiting jobs never crowd out the CPU work.
 
@@ -42,7 +43,6 @@ from parley.assistant.query import QueryError, SemanticQuery
 from parley.assistant.runtime import ModelRuntime, Runtimes
 from parley.config import Settings
 from parley.db import Database
-from parley.errors import NotFound
 from parley.jobs import repository, results, states
 from parley.jobs.signals import Pulse
 from parley.jobs.webhooks import Sender
@@ -53,7 +53,7 @@ from parley.llm.gateway import Gateway, LLMRefused, LLMUnavailable, Tally
 from parley.llm.numbers import unsupported_numbers
 from parley.llm.writer import write_answer
 from parley.metrics import Metrics
-from parley.models.service import runtime_for
+from parley.models import repository as models_repository
 
 log = logging.getLogger("parley.jobs")
 Step = Literal["go", "stop"]
@@ -127,8 +127,10 @@ class Workers:
         if self._own_gateway:
             gateway = Gateway(settings, metrics=metrics)
         self.gateway = gateway
-        # Jobs held at once: a job waiting on the model holds no thread.
-        self.capacity = max(count, settings.llm_concurrency) if gateway else count
+        # Jobs held at once. A job waiting on the model holds no thread, so with a model
+        # a process takes twice as many jobs as it has calls in flight: the calls stay
+        # busy while some jobs are between two of them (running a query, backing off).
+        self.capacity = max(count, 2 * settings.llm_concurrency) if gateway else count
         self.cpu = anyio.CapacityLimiter(count)
         self.running: dict[uuid.UUID, Claim] = {}
 
@@ -376,13 +378,17 @@ class Workers:
     async def _answer(self, claim: Claim) -> dict[str, Any] | None:
         job, settings = claim.job, self.settings
         async with self.database.read() as conn:
-            try:
-                runtime = await runtime_for(conn, self.runtimes, job.organization_id, job.model_id)
-            except NotFound as error:
-                raise JobFailed("The job's semantic model no longer exists.", "NO_MODEL") from error
+            row = await models_repository.get_model(conn, job.organization_id, job.model_id)
             previous = results.stored_query(
                 await repository.previous_result(conn, job.conversation_id, job.created_at)
             )
+        if row is None:
+            raise JobFailed("The job's semantic model no longer exists.", "NO_MODEL")
+        # Outside the read: the first job on a model builds its runtime, which takes a
+        # while, and the jobs behind it must not hold database connections meanwhile.
+        runtime = await anyio.to_thread.run_sync(
+            self.runtimes.get, row.id, dict(row.definition), row.connection_url
+        )
         now = settings.now or clock.utcnow()
         session: PlanSession | None = None
         if self.gateway is not None and isinstance(runtime.planner, LLMPlanner):
