@@ -41,6 +41,7 @@ class ToolCall:
 @dataclass(frozen=True)
 class Text:
     text: str
+    pause: float | None = None  # between streamed chunks (default: CHUNK_PAUSE with latency)
 
 
 @dataclass(frozen=True)
@@ -193,8 +194,12 @@ class FakeLLM:
             return JSONResponse(_tool_completion(body, reply, prompt_tokens))
         assert isinstance(reply, Text)
         if body.get("stream"):
+            pause = reply.pause
+            if pause is None:
+                pause = CHUNK_PAUSE if behaviour.latency else 0.0
             return StreamingResponse(
-                self._chunks(body, reply.text, prompt_tokens), media_type="text/event-stream"
+                self._chunks(body, reply.text, prompt_tokens, pause),
+                media_type="text/event-stream",
             )
         return JSONResponse(_text_completion(body, reply.text, prompt_tokens))
 
@@ -207,7 +212,7 @@ class FakeLLM:
         return Text(_answer_from_rows(messages[-1]["content"] if messages else ""))
 
     async def _chunks(
-        self, body: dict[str, Any], text: str, prompt_tokens: int
+        self, body: dict[str, Any], text: str, prompt_tokens: int, pause: float
     ) -> AsyncIterator[str]:
         base = {
             "id": "chatcmpl-fake",
@@ -225,9 +230,9 @@ class FakeLLM:
                 first = False
             choice = {"index": 0, "delta": delta, "finish_reason": None}
             yield f"data: {json.dumps({**base, 'choices': [choice]})}\n\n"
-            if self.behaviour.latency:
-                self.model_seconds += CHUNK_PAUSE
-                await asyncio.sleep(CHUNK_PAUSE)
+            if pause:
+                self.model_seconds += pause
+                await asyncio.sleep(pause)
         done = {"index": 0, "delta": {}, "finish_reason": "stop"}
         yield f"data: {json.dumps({**base, 'choices': [done]})}\n\n"
         if (body.get("stream_options") or {}).get("include_usage"):

@@ -767,6 +767,7 @@ def ask(
     secret = token or defaults.get("personalToken")
     if not secret:
         _fail(as_json, "no token: pass --token (or run `parley serve` once for demo keys)", 401)
+    drafted: list[str] = []
     try:
         outcome = asking.ask(
             base,
@@ -776,6 +777,7 @@ def ask(
             model_id=model,
             timeout=timeout,
             on_progress=None if as_json else lambda text: err_console.print(f"[dim]… {text}[/dim]"),
+            on_draft=None if as_json else _draft_printer(drafted),
         )
     except asking.AskError as error:
         _fail(as_json, error.detail, error.status)
@@ -784,9 +786,22 @@ def ask(
         if outcome["job"]["state"] != "COMPLETE":
             raise typer.Exit(1)
         return
+    if drafted:
+        err_console.print()  # end the line the draft was written on
     asking.show(console, err_console, outcome)
     if outcome["job"]["state"] != "COMPLETE":
         raise typer.Exit(1)
+
+
+def _draft_printer(drafted: list[str]) -> Callable[[str], None]:
+    """Prints the answer as the model writes it, on stderr (the finished answer goes
+    to stdout)."""
+
+    def show(piece: str) -> None:
+        drafted.append(piece)
+        err_console.print(piece, end="", style="dim", highlight=False)
+
+    return show
 
 
 def main() -> None:

@@ -62,7 +62,7 @@ T = TypeVar("T")
 # How often the process looks for cancel requests of the jobs it runs.
 CANCEL_POLL_SECONDS = 0.5
 # Least time between two writes of an answer being streamed into a job's progress.
-DRAFT_EVERY_SECONDS = 0.25
+DRAFT_EVERY_SECONDS = 0.5
 EMPTY_FEEDBACK = (
     "The query ran and returned no rows. If no rows is the right answer to the question, "
     "call semantic_query again with the same query; otherwise correct it (check filter "
@@ -338,8 +338,10 @@ class Workers:
         except Stopped:
             if claim.cancel_asked:
                 await self._step(claim, "Stopping")  # marks the job CANCELLED
+            await self._settle_usage(claim)
             return
         if body is None:
+            await self._settle_usage(claim)
             return
         await self._complete(claim, body)
 
@@ -398,15 +400,12 @@ class Workers:
             if isinstance(started, CannotAnswer):
                 raise _cannot(started)
             session = started
-        try:
-            plan, table = await self._analyse(claim, runtime, session, previous, now)
-            written = None
-            if session is not None and settings.llm_write_answers and table.rows:
-                written = await self._write(claim, runtime, plan, table)
-            else:
-                await self._go(claim, "Writing the answer")
-        finally:
-            await self._record_usage(claim)
+        plan, table = await self._analyse(claim, runtime, session, previous, now)
+        written = None
+        if session is not None and settings.llm_write_answers and table.rows:
+            written = await self._write(claim, runtime, plan, table)
+        else:
+            await self._go(claim, "Writing the answer")
         body = results.answer_body(
             runtime.model, job.prompt, plan.query, plan.topic, table, clock.utcnow(), written
         )
@@ -418,6 +417,7 @@ class Workers:
             }
         # DELIVERING keeps the answer in the row: a worker taking over only finishes it.
         async with self.database.write() as conn:
+            await self._record_usage(conn, claim)
             current = await self._mine(conn, claim, "EXECUTING")
             if current is None:
                 return None
@@ -523,7 +523,12 @@ class Workers:
             if moment - claim.last_draft < DRAFT_EVERY_SECONDS:
                 return
             claim.last_draft = moment
-            if await self._step(claim, "Writing the answer", draft=text) == "stop":
+            try:
+                step = await self._step(claim, "Writing the answer", draft=text)
+            except Exception:  # a draft is a nicety: a busy database skips it
+                log.warning("job %s: could not show the draft", job.id, exc_info=True)
+                return
+            if step == "stop":
                 raise Stopped
 
         try:
@@ -560,24 +565,30 @@ class Workers:
             self.metrics.llm_answers.labels("model").inc()
         return text
 
-    async def _record_usage(self, claim: Claim) -> None:
+    async def _record_usage(self, conn: Any, claim: Claim) -> None:
+        """The job's model calls not yet recorded, in the caller's transaction (the
+        calls were made, whoever holds the job now)."""
         fresh = claim.tally.calls[claim.recorded :]
         if not fresh or self.gateway is None:
             return
         job = claim.job
-        with anyio.CancelScope(shield=True):
-            async with self.database.write() as conn:
-                await usage.record(
-                    conn,
-                    fresh,
-                    org_id=job.organization_id,
-                    member_id=job.membership_id,
-                    job_id=job.id,
-                    model=self.gateway.model_name,
-                    now=clock.utcnow(),
-                )
-        # Recorded once: a later failure of this job must not count the calls again.
+        await usage.record(
+            conn,
+            fresh,
+            org_id=job.organization_id,
+            member_id=job.membership_id,
+            job_id=job.id,
+            model=self.gateway.model_name,
+            now=clock.utcnow(),
+        )
         claim.recorded += len(fresh)
+
+    async def _settle_usage(self, claim: Claim) -> None:
+        """Record what a job stopped on its way (cancelled, lease lost) had spent."""
+        if claim.tally.calls[claim.recorded :]:
+            with anyio.CancelScope(shield=True):
+                async with self.database.write() as conn:
+                    await self._record_usage(conn, claim)
 
     async def _complete(self, claim: Claim, body: dict[str, Any]) -> None:
         async with self.database.write() as conn:
@@ -594,6 +605,7 @@ class Workers:
 
     async def _fail(self, claim: Claim, failure: JobFailed) -> None:
         async with self.database.write() as conn:
+            await self._record_usage(conn, claim)
             job = await repository.lock(conn, claim.job.id)
             if job is None or job.lease_owner != claim.lease or job.state not in repository.RUNNING:
                 return

@@ -15,6 +15,7 @@ import logging
 import random
 import time
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -106,8 +107,13 @@ class Tally:
 
 
 class Breaker:
-    """Closed until ``failures`` requests in a row fail; then open for ``seconds``, after
-    which one request is let through (half-open) and decides."""
+    """Closed while most requests succeed. It opens when, among the last ``WINDOW``
+    requests, at least ``failures`` failed and they are at least half: a provider that is
+    down, not the odd 500 among many answers (with many calls in flight, errors come back
+    at once while answers take seconds, so failures in a row prove little). Open for
+    ``seconds``, then one request is let through (half-open) and decides."""
+
+    WINDOW = 20
 
     def __init__(
         self, failures: int, seconds: float, clock: Callable[[], float] = time.monotonic
@@ -115,7 +121,7 @@ class Breaker:
         self.failures = failures
         self.seconds = seconds
         self.clock = clock
-        self.consecutive = 0
+        self.recent: deque[bool] = deque(maxlen=max(self.WINDOW, failures))
         self.opened_at: float | None = None
         self.probing = False
 
@@ -132,15 +138,20 @@ class Breaker:
         return False
 
     def succeeded(self) -> None:
-        self.consecutive = 0
+        self.recent.append(False)
+        if self.opened_at is not None:
+            self.recent.clear()
         self.opened_at = None
         self.probing = False
 
-    def failed(self) -> None:
-        self.consecutive += 1
-        if self.probing or self.consecutive >= self.failures:
+    def failed(self, reason: str = "") -> None:
+        self.recent.append(True)
+        failed = sum(self.recent)
+        if self.probing or (failed >= self.failures and 2 * failed >= len(self.recent)):
             if self.opened_at is None or self.probing:
-                log.warning("LLM endpoint failing; circuit open for %.0f s", self.seconds)
+                log.warning(
+                    "LLM endpoint failing (%s); circuit open for %.0f s", reason, self.seconds
+                )
             self.opened_at = self.clock()
             self.probing = False
 
@@ -319,10 +330,10 @@ class Gateway:
                 if metrics is not None:
                     metrics.llm_calls.labels(purpose, "refused").inc()
                 raise LLMRefused(str(error_out)[:500]) from error_out
-            if reason != "rate_limited":
-                self.breaker.failed()  # a 429 says the endpoint is up
-                self._circuit_gauge()
             last = _describe(reason, error_out)
+            if reason != "rate_limited":
+                self.breaker.failed(last)  # a 429 says the endpoint is up
+                self._circuit_gauge()
             if retry == self.settings.llm_max_retries:
                 break
             headers = error_out.response.headers if isinstance(error_out, APIStatusError) else None

@@ -5,6 +5,8 @@ cancellation, the analyst's loop, usage and the monthly limit."""
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -231,3 +233,30 @@ async def test_over_the_monthly_limit_submits_and_generate_query_answer_402(
     async with database.write() as conn:
         await usage.set_limit(conn, org.id, None, now=clock.utcnow())
     assert (await submit(client, token, model_id, "Orders by status")).status_code == 201
+
+
+async def test_the_event_stream_carries_the_answer_as_it_is_written(
+    client: httpx.AsyncClient, org: Org, model_id: str, fake_llm: FakeLLM
+) -> None:
+    words = "Europe leads the regions by revenue, well ahead of every other region here."
+    fake_llm.replies(ToolCall("semantic_query", GOOD), Text(words, pause=0.3))
+    token = org.owner.token
+    submitted = (await submit(client, token, model_id, "Revenue by region")).json()
+    drafts: list[str] = []
+    states: list[str] = []
+    async with client.stream(
+        "GET", f"{JOBS}/{submitted['jobId']}/events", headers=bearer(token)
+    ) as events:
+        async for line in events.aiter_lines():
+            if line.startswith("data: "):
+                data = json.loads(line[6:])
+                states.append(data["state"])
+                draft = (data.get("progress") or {}).get("draft")
+                if draft and draft not in drafts:
+                    drafts.append(draft)
+    assert states[-1] == "COMPLETE"
+    # Several drafts, each the one before it and more, all of them the answer's start.
+    assert len(drafts) >= 2
+    assert all(later.startswith(earlier) for earlier, later in itertools.pairwise(drafts))
+    assert all(words.startswith(draft) for draft in drafts)
+    assert (await _result(client, token, submitted["jobId"]))["message"].startswith(words)

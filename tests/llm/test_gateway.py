@@ -130,6 +130,21 @@ def test_the_breaker_lets_one_probe_through_after_its_pause() -> None:
     assert breaker.allow() and breaker.allow()
 
 
+def test_the_odd_failure_among_answers_keeps_the_circuit_closed() -> None:
+    breaker = Breaker(5, 10, clock=lambda: 0.0)
+    for _ in range(4):
+        breaker.failed()
+    for _ in range(200):  # 2% of failures, some back to back
+        for _ in range(48):
+            breaker.succeeded()
+        breaker.failed()
+        breaker.failed()
+        assert breaker.allow()
+    for _ in range(10):  # then the provider goes down
+        breaker.failed()
+    assert not breaker.allow()
+
+
 def test_retry_after_forms() -> None:
     assert retry_after({"retry-after": "2"}) == 2
     assert retry_after({"retry-after-ms": "150"}) == 0.15
