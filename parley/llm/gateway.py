@@ -108,9 +108,8 @@ class Tally:
 
 class Breaker:
     """Closed while most requests succeed. It opens when, among the last ``WINDOW``
-    requests, at least ``failures`` failed and they are at least half: a provider that is
-    down, not the odd 500 among many answers (with many calls in flight, errors come back
-    at once while answers take seconds, so failures in a row prove little). Open for
+    requests and those in flight, at least ``failures`` failed and they are at least
+    half: a provider that is down, not the odd 500 among many answers. Open for
     ``seconds``, then one request is let through (half-open) and decides."""
 
     WINDOW = 20
@@ -144,10 +143,14 @@ class Breaker:
         self.opened_at = None
         self.probing = False
 
-    def failed(self, reason: str = "") -> None:
+    def failed(self, reason: str = "", in_flight: int = 0) -> None:
+        """``in_flight``: calls still waiting for an answer. They count as not failed
+        yet: at the start of a burst errors come back at once while answers take
+        seconds, and a few early errors must not open the circuit."""
         self.recent.append(True)
         failed = sum(self.recent)
-        if self.probing or (failed >= self.failures and 2 * failed >= len(self.recent)):
+        enough = failed >= self.failures and 2 * failed >= len(self.recent) + in_flight
+        if self.probing or enough:
             if self.opened_at is None or self.probing:
                 log.warning(
                     "LLM endpoint failing (%s); circuit open for %.0f s", reason, self.seconds
@@ -332,7 +335,7 @@ class Gateway:
                 raise LLMRefused(str(error_out)[:500]) from error_out
             last = _describe(reason, error_out)
             if reason != "rate_limited":
-                self.breaker.failed(last)  # a 429 says the endpoint is up
+                self.breaker.failed(last, self.slots.total)  # a 429 says the endpoint is up
                 self._circuit_gauge()
             if retry == self.settings.llm_max_retries:
                 break

@@ -145,6 +145,13 @@ def test_the_odd_failure_among_answers_keeps_the_circuit_closed() -> None:
     assert not breaker.allow()
 
 
+def test_early_errors_of_a_burst_do_not_open_the_circuit() -> None:
+    breaker = Breaker(5, 10, clock=lambda: 0.0)
+    for _ in range(6):  # errors come back at once; 60 answers are still on their way
+        breaker.failed(in_flight=60)
+    assert breaker.allow()
+
+
 def test_retry_after_forms() -> None:
     assert retry_after({"retry-after": "2"}) == 2
     assert retry_after({"retry-after-ms": "150"}) == 0.15
