@@ -108,18 +108,19 @@ async def _plan_with_model(
     except (LLMUnavailable, LLMRefused) as error:
         return CannotAnswer(error.message)
     finally:
-        database: Database = request.app.state.database
-        with anyio.CancelScope(shield=True):
-            async with database.write() as conn:
-                await usage.record(
-                    conn,
-                    tally.calls,
-                    org_id=caller.organization_id,
-                    member_id=caller.membership_id or caller.owner_membership_id,
-                    job_id=None,
-                    model=gateway.model_name,
-                    now=clock.utcnow(),
-                )
+        if tally.calls:
+            database: Database = request.app.state.database
+            with anyio.CancelScope(shield=True):
+                async with database.write() as conn:
+                    await usage.record(
+                        conn,
+                        tally.calls,
+                        org_id=caller.organization_id,
+                        member_id=caller.membership_id or caller.owner_membership_id,
+                        job_id=None,
+                        model=gateway.model_name,
+                        now=clock.utcnow(),
+                    )
 
 
 @router.post(
