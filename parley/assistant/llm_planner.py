@@ -14,6 +14,7 @@ Calls go through the process's ``Gateway`` (limits, retries, circuit breaker).
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import uuid
 from collections.abc import Sequence
@@ -109,7 +110,12 @@ class LLMPlanner:
 
     def describe(self, topics: Sequence[str], now: datetime) -> str:
         """The fields the LLM may use, one per line, with what the planner knows of them."""
-        lines = [f"Now is {now.replace(tzinfo=None).isoformat(timespec='seconds')}."]
+        moment = f"Now is {now.replace(tzinfo=None).isoformat(timespec='seconds')}."
+        return moment + "\n" + self._fields(tuple(topics))
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - one planner per model, kept for the process
+    def _fields(self, topics: tuple[str, ...]) -> str:
+        lines: list[str] = []
         for name in topics:
             topic = self.model.topics[name]
             lines.append(f"\nTopic `{name}`: {topic.description}".rstrip())

@@ -331,7 +331,7 @@ class Workers:
             return
         await self._go(claim, "Reading the question")
         try:
-            body = await self._answer(claim)
+            body = await self._answer(claim, finish=True)
         except JobFailed as failure:
             await self._fail(claim, failure)
             return
@@ -343,7 +343,7 @@ class Workers:
         if body is None:
             await self._settle_usage(claim)
             return
-        await self._complete(claim, body)
+        self.sender.wakeup.fire()
 
     # -- the model and the thread pool ------------------------------------------------
 
@@ -377,7 +377,9 @@ class Workers:
 
     # -- answering --------------------------------------------------------------------
 
-    async def _answer(self, claim: Claim) -> dict[str, Any] | None:
+    async def _answer(self, claim: Claim, *, finish: bool = False) -> dict[str, Any] | None:
+        """The job's answer, stored (DELIVERING), or None if the job was stopped.
+        ``finish``: complete the job in the same transaction."""
         job, settings = claim.job, self.settings
         async with self.database.read() as conn:
             row = await models_repository.get_model(conn, job.organization_id, job.model_id)
@@ -436,6 +438,10 @@ class Workers:
                 progress=None,
                 updated_at=now,
             )
+            if finish:
+                await states.complete(
+                    conn, current, body, now=now, webhook_attempts=settings.webhook_max_attempts
+                )
         self.changes.fire()
         return body
 
@@ -517,6 +523,9 @@ class Workers:
         gateway = self.gateway
         assert gateway is not None
         job = claim.job
+
+        # A draft is for answers that take a while to write: none in the first moment.
+        claim.last_draft = time.monotonic()
 
         async def on_text(text: str) -> None:
             moment = time.monotonic()

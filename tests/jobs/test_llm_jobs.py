@@ -260,3 +260,21 @@ async def test_the_event_stream_carries_the_answer_as_it_is_written(
     assert all(later.startswith(earlier) for earlier, later in itertools.pairwise(drafts))
     assert all(words.startswith(draft) for draft in drafts)
     assert (await _result(client, token, submitted["jobId"]))["message"].startswith(words)
+
+
+async def test_generate_query_plans_with_the_model_and_records_its_spend(
+    client: httpx.AsyncClient, org: Org, model_id: str, fake_llm: FakeLLM, database: Database
+) -> None:
+    fake_llm.replies(ToolCall("semantic_query", GOOD))
+    response = await client.post(
+        "/api/v1/ai/generate-query",
+        json={"modelId": model_id, "prompt": "Which region sells most?"},
+        headers=bearer(org.owner.token),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["query"]["fields"] == GOOD["fields"] and body["error"] is None
+    assert len(body["result"]["rows"]) == 5
+    async with database.read() as conn:
+        (row,) = (await conn.execute(select(llm_usage))).all()
+    assert row.purpose == "plan" and row.job_id is None and row.membership_id == org.owner.id
