@@ -30,6 +30,7 @@ from parley.jobs.signals import Pulse
 from parley.jobs.streams import StreamSlots
 from parley.jobs.worker import Workers
 from parley.kit.private_files import private_dir
+from parley.llm.gateway import Gateway
 from parley.maintenance import checkpoint_forever
 from parley.mcp.http import McpEndpoint, access_of_request
 from parley.mcp.server import SessionsTask, build_server, http_sessions
@@ -90,6 +91,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 checkpoint_forever(database, settings.sqlite_checkpoint_seconds),
                 name="parley-wal-checkpoints",
             )
+        # One gateway per process: its limit on calls in flight covers jobs and
+        # generate-query alike.
+        gateway = None
+        if settings.llm_base_url and settings.llm_model:
+            gateway = Gateway(settings, metrics=app.state.metrics)
+        app.state.llm_gateway = gateway
         workers = None
         if settings.workers > 0:
             pool = Workers(
@@ -99,6 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 count=settings.workers,
                 wakeup=app.state.job_wakeup,
                 changes=app.state.job_changes,
+                metrics=app.state.metrics,
+                gateway=gateway,
             )
             workers = asyncio.create_task(pool.run(), name="parley-workers")
         app.state.mcp_sessions = http_sessions(app.state.mcp_server)
@@ -125,6 +134,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
+            if gateway is not None:
+                await gateway.aclose()
             app.state.runtimes.close()
             await database.dispose()
 

@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -32,6 +32,7 @@ from parley.datasets import DATASETS, Dataset, dataset
 from parley.db import Database
 from parley.errors import ApiError, NotFound
 from parley.kit import clock, header_limit
+from parley.llm import usage as llm_usage
 from parley.models import repository as models_repository
 from parley.models import service as models_service
 
@@ -258,6 +259,103 @@ def orgs_update(
         {"id": str(org_id), "rateLimitPerMinute": limit},
         f"Rate limit: {limit or 'none'}",
     )
+
+
+@orgs_app.command("limit")
+def orgs_limit(
+    org: Annotated[str, typer.Argument(help="Organization ID.")],
+    monthly_tokens: Annotated[
+        int | None,
+        typer.Option(help="LLM tokens (prompt and completion) the organization may use a month."),
+    ] = None,
+    none: Annotated[bool, typer.Option("--none", help="Remove the limit.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Set an organization's monthly LLM limit; over it, submits and generate-query
+    answer 402."""
+    org_id = _uuid(org, "ORG_ID")
+    if (monthly_tokens is None) == (not none):
+        raise typer.BadParameter("give --monthly-tokens N or --none")
+    if monthly_tokens is not None and monthly_tokens < 0:
+        raise typer.BadParameter("--monthly-tokens must be 0 or more")
+
+    async def work(database: Database) -> dict[str, Any]:
+        now = clock.utcnow()
+        async with database.write() as conn:
+            if await accounts.get_organization(conn, org_id) is None:
+                raise NotFound(f"No organization {org_id}")
+            await llm_usage.set_limit(conn, org_id, monthly_tokens, now=now)
+            used = await llm_usage.month_tokens(conn, org_id, now)
+        return {"id": str(org_id), "monthlyTokens": monthly_tokens, "usedThisMonth": used}
+
+    data = _run(as_json, work)
+    limit = "none" if data["monthlyTokens"] is None else f"{data['monthlyTokens']:,} tokens a month"
+    _emit(as_json, data, f"LLM limit: {limit} (used this month: {data['usedThisMonth']:,})")
+
+
+@orgs_app.command("usage")
+def orgs_usage(
+    org: Annotated[str, typer.Argument(help="Organization ID.")],
+    by: Annotated[str, typer.Option(help="Group by member, purpose, day or job.")] = "member",
+    since: Annotated[
+        str | None, typer.Option(help="From this date (YYYY-MM-DD; default: this month).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Where an organization's LLM tokens went: calls and tokens by member, purpose
+    (plan, answer), day or job."""
+    org_id = _uuid(org, "ORG_ID")
+    if by not in ("member", "purpose", "day", "job"):
+        raise typer.BadParameter("--by must be member, purpose, day or job")
+    try:
+        start = (
+            datetime.fromisoformat(since).replace(tzinfo=UTC)
+            if since
+            else llm_usage.month_start(clock.utcnow())
+        )
+    except ValueError:
+        raise typer.BadParameter(f"--since must be a date, got {since!r}") from None
+
+    async def work(database: Database) -> dict[str, Any]:
+        async with database.read() as conn:
+            if await accounts.get_organization(conn, org_id) is None:
+                raise NotFound(f"No organization {org_id}")
+            rows = await llm_usage.spend(conn, org_id, start, by)
+            limit = await llm_usage.get_limit(conn, org_id)
+            used = await llm_usage.month_tokens(conn, org_id, clock.utcnow())
+            emails: dict[str, str] = {}
+            if by == "member":
+                members = await accounts.list_memberships(conn, org_id)
+                emails = {str(m.id): m.email for m in members}
+        return {
+            "id": str(org_id),
+            "since": start.isoformat(),
+            "by": by,
+            "monthlyTokens": limit,
+            "usedThisMonth": used,
+            "rows": [
+                {**row.to_json(), **({"email": emails[row.key]} if row.key in emails else {})}
+                for row in rows
+            ],
+        }
+
+    data = _run(as_json, work)
+    lines = [
+        f"Since {data['since'][:10]}, by {by}:",
+        f"{'':40} {'calls':>7} {'tokens in':>12} {'tokens out':>12}",
+    ]
+    for row in data["rows"]:
+        name = row.get("email") or row["key"]
+        lines.append(
+            f"{name[:40]:40} {row['calls']:>7,} {row['promptTokens']:>12,} "
+            f"{row['completionTokens']:>12,}"
+        )
+    limit = data["monthlyTokens"]
+    lines.append(
+        f"This month: {data['usedThisMonth']:,} tokens"
+        + (f" of {limit:,}" if limit is not None else " (no limit)")
+    )
+    _emit(as_json, data, "\n".join(lines))
 
 
 @members_app.command("add")
@@ -824,6 +922,7 @@ def ask(
     secret = token or defaults.get("personalToken")
     if not secret:
         _fail(as_json, "no token: pass --token (or run `parley serve` once for demo keys)", 401)
+    drafted: list[str] = []
     try:
         outcome = asking.ask(
             base,
@@ -833,6 +932,7 @@ def ask(
             model_id=model,
             timeout=timeout,
             on_progress=None if as_json else lambda text: err_console.print(f"[dim]… {text}[/dim]"),
+            on_draft=None if as_json else _draft_printer(drafted),
         )
     except asking.AskError as error:
         _fail(as_json, error.detail, error.status)
@@ -841,9 +941,22 @@ def ask(
         if outcome["job"]["state"] != "COMPLETE":
             raise typer.Exit(1)
         return
+    if drafted:
+        err_console.print()  # end the line the draft was written on
     asking.show(console, err_console, outcome)
     if outcome["job"]["state"] != "COMPLETE":
         raise typer.Exit(1)
+
+
+def _draft_printer(drafted: list[str]) -> Callable[[str], None]:
+    """Prints the answer as the model writes it, on stderr (the finished answer goes
+    to stdout)."""
+
+    def show(piece: str) -> None:
+        drafted.append(piece)
+        err_console.print(piece, end="", style="dim", highlight=False)
+
+    return show
 
 
 def main() -> None:

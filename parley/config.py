@@ -69,11 +69,70 @@ class Settings(BaseSettings):
     )
     llm_model: str | None = Field(default=None, description="Model name for the LLM planner.")
     llm_api_key: SecretStr | None = Field(default=None, description="API key for the LLM endpoint.")
+    llm_concurrency: int = Field(
+        default=32,
+        ge=1,
+        description="Calls to the LLM endpoint in flight at once, per process; with a model "
+        "configured, a process runs up to twice this many jobs at once.",
+    )
+    llm_org_share: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="Largest share of `PARLEY_LLM_CONCURRENCY` one organization may hold. "
+        "Whatever it is, a freed slot goes first to the waiting organization with the "
+        "fewest calls in flight, so a busy organization never starves the others.",
+    )
+    llm_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds one call to the LLM endpoint may take."
+    )
+    llm_job_timeout: float = Field(
+        default=300.0,
+        gt=0,
+        description="Seconds a job with an LLM may run, retries included, before it fails.",
+    )
+    llm_max_retries: int = Field(
+        default=4,
+        ge=0,
+        description="Retries of one LLM call after a 429, a 5xx, a timeout or a lost "
+        "connection (exponential backoff with jitter, or the endpoint's Retry-After).",
+    )
+    llm_retry_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        description="Backoff before the first LLM retry; it doubles at each retry (at most "
+        "30 s), with random jitter.",
+    )
+    llm_breaker_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Consecutive failed LLM calls (after their retries) that open the "
+        "circuit: jobs then fail at once with LLM_UNAVAILABLE.",
+    )
+    llm_breaker_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds the circuit stays open before one call is let through to see "
+        "whether the endpoint is back.",
+    )
+    llm_iterations: int = Field(
+        default=3,
+        ge=1,
+        description="Plan, validate, run rounds per job: after a warehouse error or an "
+        "empty result, the model may correct its query this many times in all.",
+    )
+    llm_write_answers: bool = Field(
+        default=True,
+        description="Have the model write the answer from the rows (checked: every number "
+        "must come from them); off, the answer is the built-in template.",
+    )
     workers: int = Field(
         default=2,
         ge=0,
         description="In-process job workers started with the server; 0 runs none (then run "
-        "`parley worker` processes).",
+        "`parley worker` processes). Also the size of the pool that plans without a model, "
+        "compiles and runs warehouse queries; with an LLM configured, jobs waiting on the "
+        "model hold no worker (see `PARLEY_LLM_CONCURRENCY`).",
     )
     job_poll_interval: float = Field(
         default=0.2,

@@ -9,6 +9,8 @@ list read through ``direct()`` instead (decision 0008). Workers and the CLI use 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -53,7 +55,13 @@ class Database:
             )
             _tune_sqlite(self.read_engine)
             self._direct_pool = _SqlitePool(self.url.database or ":memory:", size=pool_size)
+            # SQLite has one writer. Writers of this process queue here, in order, rather
+            # than in SQLite's busy handler, which retries on a timer and, with dozens
+            # of writers (a burst of submits beside many running jobs), can starve one
+            # past its busy timeout. Other processes still meet the busy timeout.
+            self._write_turn: asyncio.Lock | None = asyncio.Lock()
         else:
+            self._write_turn = None
             self.engine = create_async_engine(
                 self.url,
                 pool_size=pool_size,
@@ -150,7 +158,10 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A write transaction, committed when the block exits without an error."""
-        async with self.engine.connect() as conn:
+        async with contextlib.AsyncExitStack() as stack:
+            if self._write_turn is not None:
+                await stack.enter_async_context(self._write_turn)
+            conn = await stack.enter_async_context(self.engine.connect())
             await conn.execution_options(**{_WRITE: True})
             async with conn.begin():
                 yield conn

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,9 +22,17 @@ class ErrorBody(BaseModel):
     status: int
 
 
+class CreditShutoffBody(BaseModel):
+    code: str
+    detail: str
+    status: int
+
+
 class ApiError(Exception):
     status = 500
     default_detail = "Internal server error"
+    # Fields some errors add to ``{"detail", "status"}`` (Omni's 402 has a ``code``).
+    extra: ClassVar[dict[str, str]] = {}
 
     def __init__(self, detail: str | None = None, headers: dict[str, str] | None = None) -> None:
         self.detail = detail or self.default_detail
@@ -67,8 +75,14 @@ class TooManyRequests(ApiError):
     default_detail = "Rate limit exceeded"
 
 
-def error_response(status: int, detail: str, headers: dict[str, str] | None = None) -> Response:
-    return JsonResponse({"detail": detail, "status": status}, status_code=status, headers=headers)
+def error_response(
+    status: int,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, str] | None = None,
+) -> Response:
+    body = {**(extra or {}), "detail": detail, "status": status}
+    return JsonResponse(body, status_code=status, headers=headers)
 
 
 def describe_validation(exc: RequestValidationError) -> str:
@@ -90,7 +104,7 @@ def describe_validation(exc: RequestValidationError) -> str:
 def install_handlers(app: FastAPI) -> None:
     async def on_api_error(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
-        return error_response(exc.status, exc.detail, exc.headers)
+        return error_response(exc.status, exc.detail, exc.headers, exc.extra)
 
     async def on_validation(_request: Request, exc: Exception) -> Response:
         # Omni answers unparseable requests with 400; FastAPI's default would be 422.
@@ -121,6 +135,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {
         "model": ErrorBody,
         "description": "Missing, malformed, unknown, revoked or expired token.",
+    },
+    402: {
+        "model": CreditShutoffBody,
+        "description": "The organization's monthly AI limit is reached (`code`: `shutoff`).",
     },
     403: {"model": ErrorBody, "description": "Authenticated but not allowed."},
     413: {

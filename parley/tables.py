@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -370,4 +371,38 @@ embed_sessions = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("expires_at", UtcDateTime, nullable=False),
     Column("redeemed_at", UtcDateTime, nullable=True),
+)
+
+# Tokens each LLM call used, kept after the job and its conversation are deleted: the
+# organization's monthly limit and `parley orgs usage` read it.
+llm_usage = Table(
+    "llm_usage",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column(
+        "organization_id", Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    ),
+    # Not foreign keys: the spend outlives the member and the job.
+    Column("membership_id", Uuid, nullable=True),
+    Column("job_id", Uuid, nullable=True),
+    Column("purpose", String(16), nullable=False),
+    Column("model", String(200), nullable=False),
+    Column("prompt_tokens", Integer, nullable=False),
+    Column("completion_tokens", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index(None, "organization_id", "created_at"),
+)
+
+# An organization's monthly token limit (prompt and completion tokens together).
+llm_limits = Table(
+    "llm_limits",
+    metadata,
+    Column(
+        "organization_id",
+        Uuid,
+        ForeignKey("organizations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("monthly_tokens", BigInteger, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
 )

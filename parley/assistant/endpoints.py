@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from urllib.parse import urlencode
 
 import anyio
@@ -11,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from parley.assistant import service
+from parley.assistant.llm_planner import LLMPlanner
+from parley.assistant.planner import CannotAnswer, Plan
 from parley.assistant.runtime import ModelRuntime
 from parley.assistant.schemas import (
     GenerateQueryRequest,
@@ -21,11 +24,13 @@ from parley.assistant.schemas import (
 from parley.auth.actors import acting_member, require_ai
 from parley.auth.dependencies import Caller
 from parley.auth.principal import Principal
-from parley.db import ReadConn
+from parley.db import Database, ReadConn
 from parley.errors import NotFound, responses
 from parley.jobs.service import no_branch
 from parley.kit import clock
 from parley.kit.responses import JsonResponse
+from parley.llm import usage
+from parley.llm.gateway import Gateway, LLMRefused, LLMUnavailable, Tally
 from parley.models.service import runtime_for
 
 router = APIRouter(prefix="/api/v1/ai", tags=["AI query helpers"])
@@ -52,7 +57,7 @@ async def _runtime(
 @router.post(
     "/generate-query",
     response_model=GenerateQueryResponse,
-    responses=responses(400, 401, 403, 404, 413, 429),
+    responses=responses(400, 401, 402, 403, 404, 413, 429),
     summary="Turn a question into a semantic query (and run it)",
 )
 async def generate_query(
@@ -63,7 +68,9 @@ async def generate_query(
     if topic is not None and topic not in runtime.model.topics:
         raise NotFound(f"No topic {topic!r} in this model")
     settings = request.app.state.settings
+    await usage.check_limit(conn, caller.organization_id, clock.utcnow())
     now = settings.now or clock.utcnow()
+    planned = await _plan_with_model(request, caller, runtime, body.prompt, topic, now)
     result = await anyio.to_thread.run_sync(
         lambda: service.answer(
             runtime,
@@ -73,6 +80,7 @@ async def generate_query(
             run=body.runQuery,
             row_cap=settings.query_row_cap,
             timeout=settings.query_timeout,
+            planned=planned,
         )
     )
     payload: dict[str, object] = {
@@ -92,6 +100,42 @@ async def generate_query(
         query = urlencode({"model": str(body.modelId), "prompt": body.prompt})
         payload["workbookUrl"] = f"{settings.resolved_public_url}/?{query}"
     return JsonResponse(payload)
+
+
+async def _plan_with_model(
+    request: Request,
+    caller: Principal,
+    runtime: ModelRuntime,
+    prompt: str,
+    topic: str | None,
+    now: datetime,
+) -> Plan | CannotAnswer | None:
+    """The LLM's plan, through the process's gateway (None without a model)."""
+    gateway: Gateway | None = request.app.state.llm_gateway
+    if gateway is None or not isinstance(runtime.planner, LLMPlanner):
+        return None
+    session = runtime.planner.session(prompt, topic=topic, now=now)
+    if isinstance(session, CannotAnswer):
+        return session
+    tally = Tally()
+    try:
+        return await session.plan(gateway, org=caller.organization_id, tally=tally)
+    except (LLMUnavailable, LLMRefused) as error:
+        return CannotAnswer(error.message)
+    finally:
+        if tally.calls:
+            database: Database = request.app.state.database
+            with anyio.CancelScope(shield=True):
+                async with database.write() as conn:
+                    await usage.record(
+                        conn,
+                        tally.calls,
+                        org_id=caller.organization_id,
+                        member_id=caller.membership_id or caller.owner_membership_id,
+                        job_id=None,
+                        model=gateway.model_name,
+                        now=clock.utcnow(),
+                    )
 
 
 @router.post(

@@ -1,4 +1,4 @@
-"""A planner backed by an LLM behind any OpenAI-compatible endpoint (DESIGN §5.2).
+"""A planner backed by an LLM behind any OpenAI-compatible endpoint.
 
 The LLM sees the topic's fields (with types, timeframes, descriptions, synonyms and
 known values) and must answer through a tool call whose arguments follow a JSON schema:
@@ -6,23 +6,30 @@ either `semantic_query` or `cannot_answer`. The query is validated against the s
 model before anyone runs it — an LLM never writes SQL. A query that fails validation is
 sent back once with the error, so the model can correct itself.
 
-Configuration (base URL, model name, API key) is passed in; nothing is read from globals.
+A job keeps one ``PlanSession`` for all its iterations: after a warehouse error or an
+empty result, the session tells the model what happened and asks for a corrected query.
+Calls go through the process's ``Gateway`` (limits, retries, circuit breaker).
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import json
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from openai import OpenAI, OpenAIError
+from openai.types.chat import ChatCompletionMessageFunctionToolCall
 from pydantic import ValidationError
 
 from parley.assistant.planner import CannotAnswer, Plan
 from parley.assistant.query import QueryError, SemanticQuery, resolve_query
 from parley.assistant.semantic_model import Dimension, SemanticModel
 from parley.assistant.value_index import ValueIndex
+from parley.config import Settings
+from parley.llm.gateway import Gateway, OnRetry, Tally
 
 QUERY_TOOL = "semantic_query"
 REFUSE_TOOL = "cannot_answer"
@@ -46,31 +53,20 @@ class LLMPlanner:
     """Plans with an OpenAI-compatible chat model; validated against `model` before use."""
 
     def __init__(
-        self,
-        model: SemanticModel,
-        *,
-        base_url: str,
-        model_name: str,
-        api_key: str,
-        values: ValueIndex | None = None,
-        timeout: float = 60.0,
-        client: OpenAI | None = None,
+        self, model: SemanticModel, settings: Settings, *, values: ValueIndex | None = None
     ) -> None:
         self.model = model
-        self.model_name = model_name
+        self.settings = settings
         self.values = values
-        self.client = client or OpenAI(
-            base_url=base_url, api_key=api_key, timeout=timeout, max_retries=1
-        )
 
-    def plan(
+    def session(
         self,
         prompt: str,
         *,
         topic: str | None = None,
         previous: SemanticQuery | None = None,
         now: datetime,
-    ) -> Plan | CannotAnswer:
+    ) -> PlanSession | CannotAnswer:
         topics = [topic] if topic is not None else list(self.model.topics)
         if any(t not in self.model.topics for t in topics):
             return CannotAnswer(f"There is no topic called {topic!r}.", tuple(self.model.topics))
@@ -87,67 +83,39 @@ class LLMPlanner:
                 }
             )
         messages.append({"role": "user", "content": prompt})
-        last_error = "the model did not call a tool"
-        for _attempt in range(2):
+        return PlanSession(self, topics, messages)
+
+    def plan(
+        self,
+        prompt: str,
+        *,
+        topic: str | None = None,
+        previous: SemanticQuery | None = None,
+        now: datetime,
+    ) -> Plan | CannotAnswer:
+        """The blocking form, for callers on a thread of their own (evaluations): one
+        plan over a gateway of its own."""
+        session = self.session(prompt, topic=topic, previous=previous, now=now)
+        if isinstance(session, CannotAnswer):
+            return session
+
+        async def once() -> Plan | CannotAnswer:
+            gateway = Gateway(self.settings)
             try:
-                completion = self.client.chat.completions.create(  # type: ignore[call-overload]
-                    model=self.model_name,
-                    messages=messages,
-                    tools=self.tools(topics),
-                    tool_choice="required",
-                    temperature=0,
-                )
-            except OpenAIError as error:
-                return CannotAnswer(f"The language model could not be reached: {error}")
-            message = completion.choices[0].message
-            calls = message.tool_calls or []
-            if not calls:
-                last_error = "the model answered without calling a tool"
-                messages.append({"role": "assistant", "content": message.content or ""})
-                messages.append({"role": "user", "content": "Answer by calling a tool."})
-                continue
-            call = calls[0]
-            name, arguments = call.function.name, call.function.arguments
-            if name == REFUSE_TOOL:
-                try:
-                    reason = _load(arguments).get("message")
-                except ValueError:
-                    reason = None
-                return CannotAnswer(str(reason or "The model cannot answer this question."))
-            try:
-                query = SemanticQuery.model_validate(_load(arguments))
-                if query.table not in topics:
-                    raise QueryError(f"table must be one of {', '.join(topics)}")
-                resolve_query(query, self.model)
-            except (ValidationError, QueryError, ValueError) as error:
-                last_error = _short(error)
-                messages.append(
-                    {
-                        "role": "assistant",
-                        "content": None,
-                        "tool_calls": [
-                            {
-                                "id": call.id,
-                                "type": "function",
-                                "function": {"name": name, "arguments": arguments},
-                            }
-                        ],
-                    }
-                )
-                messages.append(
-                    {
-                        "role": "tool",
-                        "tool_call_id": call.id,
-                        "content": f"Invalid query: {last_error}. Fix it and call the tool again.",
-                    }
-                )
-                continue
-            return Plan(query, query.table)
-        return CannotAnswer(f"The language model did not produce a valid query: {last_error}")
+                return await session.plan(gateway, org=uuid.UUID(int=0), tally=Tally())
+            finally:
+                await gateway.aclose()
+
+        return asyncio.run(once())
 
     def describe(self, topics: Sequence[str], now: datetime) -> str:
         """The fields the LLM may use, one per line, with what the planner knows of them."""
-        lines = [f"Now is {now.replace(tzinfo=None).isoformat(timespec='seconds')}."]
+        moment = f"Now is {now.replace(tzinfo=None).isoformat(timespec='seconds')}."
+        return moment + "\n" + self._fields(tuple(topics))
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - one planner per model, kept for the process
+    def _fields(self, topics: tuple[str, ...]) -> str:
+        lines: list[str] = []
         for name in topics:
             topic = self.model.topics[name]
             lines.append(f"\nTopic `{name}`: {topic.description}".rstrip())
@@ -238,6 +206,99 @@ class LLMPlanner:
                 },
             },
         ]
+
+
+class PlanSession:
+    """One job's exchange with the model: its plan, then its corrections."""
+
+    def __init__(
+        self, planner: LLMPlanner, topics: list[str], messages: list[dict[str, Any]]
+    ) -> None:
+        self.planner = planner
+        self.topics = topics
+        self.messages = messages
+        self._last_call: str | None = None
+
+    async def plan(
+        self,
+        gateway: Gateway,
+        *,
+        org: uuid.UUID,
+        tally: Tally,
+        on_retry: OnRetry | None = None,
+    ) -> Plan | CannotAnswer:
+        """A validated query, or the model's reason it cannot answer. Gateway errors
+        (``LLMUnavailable``, ``LLMRefused``) are the caller's to report."""
+        model, topics, messages = self.planner.model, self.topics, self.messages
+        last_error = "the model did not call a tool"
+        for _attempt in range(2):
+            completion = await gateway.complete(
+                org=org,
+                purpose="plan",
+                tally=tally,
+                on_retry=on_retry,
+                messages=messages,
+                tools=self.planner.tools(topics),
+                tool_choice="required",
+                temperature=0,
+            )
+            message = completion.choices[0].message
+            calls = message.tool_calls or []
+            if not calls:
+                last_error = "the model answered without calling a tool"
+                messages.append({"role": "assistant", "content": message.content or ""})
+                messages.append({"role": "user", "content": "Answer by calling a tool."})
+                continue
+            call = calls[0]
+            if not isinstance(call, ChatCompletionMessageFunctionToolCall):
+                last_error = "the model called a tool that is not a function"
+                messages.append({"role": "user", "content": "Answer by calling a function tool."})
+                continue
+            name, arguments = call.function.name, call.function.arguments
+            messages.append(
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": call.id,
+                            "type": "function",
+                            "function": {"name": name, "arguments": arguments},
+                        }
+                    ],
+                }
+            )
+            if name == REFUSE_TOOL:
+                try:
+                    reason = _load(arguments).get("message")
+                except ValueError:
+                    reason = None
+                return CannotAnswer(str(reason or "The model cannot answer this question."))
+            try:
+                query = SemanticQuery.model_validate(_load(arguments))
+                if query.table not in topics:
+                    raise QueryError(f"table must be one of {', '.join(topics)}")
+                resolve_query(query, model)
+            except (ValidationError, QueryError, ValueError) as error:
+                last_error = _short(error)
+                self._answer_call(
+                    call.id, f"Invalid query: {last_error}. Fix it and call the tool again."
+                )
+                continue
+            self._last_call = call.id
+            return Plan(query, query.table)
+        return CannotAnswer(f"The language model did not produce a valid query: {last_error}")
+
+    def feedback(self, text: str) -> None:
+        """What running the last plan showed, for the model's next try."""
+        if self._last_call is None:
+            self.messages.append({"role": "user", "content": text})
+        else:
+            self._answer_call(self._last_call, text)
+            self._last_call = None
+
+    def _answer_call(self, call_id: str, text: str) -> None:
+        self.messages.append({"role": "tool", "tool_call_id": call_id, "content": text})
 
 
 def _load(arguments: str) -> dict[str, Any]:

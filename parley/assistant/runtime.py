@@ -65,16 +65,7 @@ class Runtimes:
         planner: Planner = builtin
         settings = self._settings
         if settings.llm_base_url and settings.llm_model:
-            planner = LLMPlanner(
-                model,
-                base_url=settings.llm_base_url,
-                model_name=settings.llm_model,
-                # Local OpenAI-compatible servers often want no key; the client wants one.
-                api_key=(
-                    settings.llm_api_key.get_secret_value() if settings.llm_api_key else "unused"
-                ),
-                values=values,
-            )
+            planner = LLMPlanner(model, settings, values=values)
         return ModelRuntime(model, warehouse, planner, builtin)
 
     def close(self) -> None:

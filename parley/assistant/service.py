@@ -40,9 +40,12 @@ def answer(
     run: bool = True,
     row_cap: int = 5000,
     timeout: float = 30.0,
+    planned: Plan | CannotAnswer | None = None,
 ) -> Answer:
+    """``planned``: a plan made already (by the LLM, which is asked from the event loop)."""
     outcome = checked(
-        runtime, runtime.planner.plan(prompt, topic=topic, previous=previous, now=now)
+        runtime,
+        planned or runtime.planner.plan(prompt, topic=topic, previous=previous, now=now),
     )
     if isinstance(outcome, CannotAnswer):
         detail = ""

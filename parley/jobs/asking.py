@@ -45,8 +45,10 @@ def ask(
     model_id: str | None = None,
     timeout: float = 120.0,
     on_progress: Callable[[str], None] | None = None,
+    on_draft: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
-    """The final job status and, when COMPLETE, its result."""
+    """The final job status and, when COMPLETE, its result. ``on_draft`` gets each new
+    piece of the answer as a model writes it."""
     headers = {"Authorization": f"Bearer {token}"}
     try:
         with httpx.Client(base_url=base_url, headers=headers, timeout=30) as http:
@@ -60,11 +62,16 @@ def ask(
                 body["conversationId"] = conversation_id
             job_id = _checked(http.post("/api/v1/ai/jobs", json=body))["jobId"]
             deadline = time.monotonic() + timeout
-            shown = ""
+            shown = drafted = ""
             while True:
                 job = _checked(http.get(f"/api/v1/ai/jobs/{job_id}"))
-                message = (job.get("progress") or {}).get("message") or job["state"].lower()
-                if on_progress is not None and message != shown:
+                progress = job.get("progress") or {}
+                message = progress.get("message") or job["state"].lower()
+                draft = progress.get("draft") or ""
+                if on_draft is not None and draft.startswith(drafted) and draft != drafted:
+                    on_draft(draft[len(drafted) :])
+                    drafted = draft
+                elif on_progress is not None and message != shown and not drafted:
                     shown = message
                     on_progress(message)
                 if job["state"] in FINAL:

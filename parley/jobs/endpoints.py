@@ -50,7 +50,7 @@ def _settings(request: Request) -> Settings:
     "/jobs",
     status_code=201,
     response_model=SubmitJobResponse,
-    responses=responses(400, 401, 403, 404, 413, 429)
+    responses=responses(400, 401, 402, 403, 404, 413, 429)
     | {
         409: {"model": ErrorBody, "description": "The conversation has an unfinished job."},
         422: {

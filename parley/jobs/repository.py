@@ -171,6 +171,12 @@ async def exhausted(
     return list((await conn.execute(query)).all())
 
 
+async def cancel_requested(conn: AsyncConnection, job_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """Those of ``job_ids`` whose cancel was asked for while they run."""
+    query = select(_j.id).where(_j.id.in_(job_ids), _j.cancel_requested.is_(True))
+    return list((await conn.execute(query)).scalars())
+
+
 async def renew(conn: AsyncConnection, job_id: uuid.UUID, lease: str, expires: datetime) -> bool:
     result = await conn.execute(
         update(jobs)

@@ -129,13 +129,22 @@ def summarize(model: SemanticModel, result: QueryResult) -> tuple[str, str]:
                 lines.append(f"Total {name}: **{show(total)}**.")
                 summary += f", total {name} {show(total)}"
     lines.append("")
-    lines.append(_table(headers, rows))
+    lines.append(table_section(model, result))
+    return "\n".join(lines), summary
+
+
+def table_section(model: SemanticModel, result: QueryResult) -> str:
+    """The Markdown table under an answer, with a note when rows are left out."""
+    rows = result.rows
+    lines = [_table([label(model, c) for c in result.columns], rows)]
     if len(rows) > SHOWN_ROWS:
         lines.append("")
-        lines.append(f"Showing {SHOWN_ROWS} of {count:,} rows; the CSV has them all.")
+        lines.append(
+            f"Showing {SHOWN_ROWS} of {result.total_row_count:,} rows; the CSV has them all."
+        )
     if result.truncated:
         lines.append(f"The result was cut at {len(rows):,} rows.")
-    return "\n".join(lines), summary
+    return "\n".join(lines)
 
 
 def answer_body(
@@ -145,12 +154,18 @@ def answer_body(
     topic: str,
     result: QueryResult,
     now: datetime,
+    written: str | None = None,
+    *,
     reading: str = "",
 ) -> dict[str, Any]:
     """The stored result of a COMPLETE job: the wire body of SPEC §5.3 (less
-    ``omniChatUrl``, which depends on the server) plus the table for charts. `reading`,
-    how the question was read, opens the message, before the numbers."""
+    ``omniChatUrl``, which depends on the server) plus the table for charts.
+    ``written`` is an answer the model wrote (and that passed the number check); it
+    replaces the template's text above the table. ``reading``, how the question was
+    read, opens the message, before the numbers."""
     message, summary = summarize(model, result)
+    if written:
+        message = written if not result.rows else f"{written}\n\n{table_section(model, result)}"
     if reading:
         message = f"{reading}\n\n{message}"
     query_json = query.model_dump(mode="json", exclude_none=True)

@@ -72,6 +72,10 @@ class Progress(BaseModel):
     iteration: int
     message: str
     updatedAt: str
+    retries: int | None = Field(default=None, description="Beyond Omni: LLM calls retried so far.")
+    draft: str | None = Field(
+        default=None, description="Beyond Omni: the answer as the model writes it."
+    )
 
 
 class JobError(BaseModel):
@@ -120,12 +124,25 @@ class Action(BaseModel):
     result: QueryActionResult | None = None
 
 
+class Usage(BaseModel):
+    calls: int = Field(description="Calls made to the language model.")
+    promptTokens: int
+    completionTokens: int
+    retries: int = Field(description="Calls retried after a 429, a 5xx or a lost connection.")
+    modelSeconds: float = Field(description="Time spent waiting on the model.")
+    iterations: int = Field(description="Plan, validate, run rounds.")
+    answerWrittenBy: Literal["model", "template"]
+
+
 class JobResult(BaseModel):
     message: str = Field(description="The Markdown answer.")
     resultSummary: str | None
     topic: str | None
     omniChatUrl: str
     actions: list[Action]
+    usage: Usage | None = Field(
+        default=None, description="Beyond Omni: what the language model cost (with one)."
+    )
 
 
 class CancelResponse(BaseModel):

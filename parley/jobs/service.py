@@ -21,6 +21,7 @@ from parley.jobs import attachments, repository, states, webhooks
 from parley.jobs.schemas import SubmitJobRequest
 from parley.kit import clock
 from parley.kit.timestamps import to_wire
+from parley.llm import usage
 from parley.models import repository as models
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
@@ -102,6 +103,7 @@ async def submit(
                 if replayed is not None:
                     return replayed
             member = await acting_member(conn, caller, user_id)
+            await usage.check_limit(conn, caller.organization_id, now)
             model = await models.get_model(conn, caller.organization_id, body.modelId)
             if model is None:
                 raise NotFound(f"No model {body.modelId}")
@@ -242,13 +244,16 @@ def result(job: Any, public_url: str) -> dict[str, Any]:
     if job.state != "COMPLETE" or not job.result:
         raise NotFound(f"Job {job.id} has no result (it is {job.state})")
     stored = dict(job.result)
-    return {
+    body = {
         "message": stored["message"],
         "resultSummary": stored.get("resultSummary"),
         "topic": stored.get("topic"),
         "omniChatUrl": chat_url(public_url, job.conversation_id),
         "actions": stored.get("actions", []),
     }
+    if stored.get("usage"):
+        body["usage"] = stored["usage"]
+    return body
 
 
 def chart_data(job: Any) -> tuple[list[str], list[list[Any]], dict[str, Any] | None]:

@@ -1,9 +1,21 @@
-"""Workers: claim a job, run the assistant on it iteration by iteration, finish it.
+"""Workers: claim jobs, run the assistant on each, iteration by iteration, finish them.
 
-A claim is a lease with a fresh token; a heartbeat renews it while the (blocking)
-assistant runs on a thread. Every write a worker makes checks it still holds the lease,
-so a worker that stalled past its lease and was taken over can never write twice. The
-same code runs in the server (``PARLEY_WORKERS``) and in ``parley worker`` processes.
+A claim is a lease with a fresh token; a heartbeat renews it while the job runs. Every
+write a worker makes checks it still holds the lease, so a worker that stalled past its
+lease and was taken over can never write twice. The same code runs in the server
+(``PARLEY_WORKERS``) and in ``parley worker`` processes.
+
+One dispatcher per process claims jobs while it has room for them: ``PARLEY_WORKERS``
+jobs at a time without a language model; with one, up to twice
+``PARLEY_LLM_CONCURRENCY``, since a job waiting on the model costs a coroutine, not a
+thread. The blocking parts
+(planning without a model, compiling and running warehouse queries) share a pool of
+``PARLEY_WORKERS`` threads, so many waiting jobs never crowd out the CPU work.
+
+With a model, a job is an analyst's loop: plan, validate, run; after a warehouse error
+or an empty result the model sees what happened and may correct its query (at most
+``PARLEY_LLM_ITERATIONS`` rounds). Then the model writes the answer from the rows; the
+answer is kept only if every number in it comes from them.
 """
 
 from __future__ import annotations
@@ -12,39 +24,63 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from functools import partial
+from typing import Any, Literal, TypeVar
 
 import anyio
+from anyio.abc import TaskGroup
 
 from parley.assistant import service
 from parley.assistant.compiler import compile_query
 from parley.assistant.executor import QueryResult, QueryTimeout, WarehouseError
+from parley.assistant.llm_planner import LLMPlanner, PlanSession
 from parley.assistant.planner import CannotAnswer, Plan
 from parley.assistant.planning.readback import sentence
-from parley.assistant.query import QueryError
-from parley.assistant.runtime import Runtimes
+from parley.assistant.query import QueryError, SemanticQuery
+from parley.assistant.runtime import ModelRuntime, Runtimes
 from parley.config import Settings
 from parley.db import Database
-from parley.errors import NotFound
 from parley.jobs import attachments, repository, results, states
 from parley.jobs.signals import Pulse
 from parley.jobs.webhooks import Sender
 from parley.kit import clock
 from parley.kit.backoff import Backoff
 from parley.kit.timestamps import to_wire
-from parley.models.service import runtime_for
+from parley.llm import usage
+from parley.llm.gateway import Gateway, LLMRefused, LLMUnavailable, Tally
+from parley.llm.numbers import unsupported_numbers
+from parley.llm.writer import write_answer
+from parley.metrics import Metrics
+from parley.models import repository as models_repository
 
 log = logging.getLogger("parley.jobs")
 Step = Literal["go", "stop"]
+T = TypeVar("T")
+
+# How often the process looks for cancel requests of the jobs it runs.
+CANCEL_POLL_SECONDS = 0.5
+# Least time between two writes of an answer being streamed into a job's progress.
+DRAFT_EVERY_SECONDS = 0.5
+EMPTY_FEEDBACK = (
+    "The query ran and returned no rows. If no rows is the right answer to the question, "
+    "call semantic_query again with the same query; otherwise correct it (check filter "
+    "values and date ranges)."
+)
 
 
 class JobFailed(Exception):
     def __init__(self, message: str, code: str, detail: str = "") -> None:
         super().__init__(message)
         self.error = {"message": message, "code": code, "detail": detail}
+
+
+class Stopped(Exception):
+    """The job was cancelled, or its lease lost: nothing more is written for it."""
 
 
 @dataclass
@@ -54,6 +90,14 @@ class Claim:
     # Read once per claim, so progress steps of jobs without progress webhooks (most)
     # skip the outbox entirely.
     progress_webhook: bool = False
+    tally: Tally = field(default_factory=Tally)
+    iteration: int = 1
+    # Set by the cancel watcher; the scope around a model call it may cut short.
+    cancel_asked: bool = False
+    scope: anyio.CancelScope | None = None
+    deadline: float = float("inf")
+    last_draft: float = 0.0
+    recorded: int = 0
 
 
 def worker_name(index: int) -> str:
@@ -61,7 +105,8 @@ def worker_name(index: int) -> str:
 
 
 class Workers:
-    """``count`` job workers and one webhook sender, until ``stop()`` (or cancelled)."""
+    """Jobs of the queue, ``count`` CPU threads for them and one webhook sender, until
+    ``stop()`` (or cancelled)."""
 
     def __init__(
         self,
@@ -72,6 +117,8 @@ class Workers:
         count: int,
         wakeup: Pulse | None = None,
         changes: Pulse | None = None,
+        metrics: Metrics | None = None,
+        gateway: Gateway | None = None,
     ) -> None:
         self.database = database
         self.runtimes = runtimes
@@ -81,9 +128,20 @@ class Workers:
         self.changes = changes or Pulse()
         self.sender = Sender(database, settings)
         self.stopping = False
+        self.metrics = metrics
+        self._own_gateway = gateway is None and bool(settings.llm_base_url and settings.llm_model)
+        if self._own_gateway:
+            gateway = Gateway(settings, metrics=metrics)
+        self.gateway = gateway
+        # Jobs held at once. A job waiting on the model holds no thread, so with a model
+        # a process takes twice as many jobs as it has calls in flight: the calls stay
+        # busy while some jobs are between two of them (running a query, backing off).
+        self.capacity = max(count, 2 * settings.llm_concurrency) if gateway else count
+        self.cpu = anyio.CapacityLimiter(count)
+        self.running: dict[uuid.UUID, Claim] = {}
 
     def stop(self) -> None:
-        """Ask every loop to end at its next idle moment; a job being run is finished
+        """Ask every loop to end at its next idle moment; jobs being run are finished
         first. Ending this way, rather than by cancellation, returns every database
         connection cleanly."""
         self.stopping = True
@@ -92,30 +150,66 @@ class Workers:
         self.sender.wakeup.fire()
 
     async def run(self) -> None:
-        async with anyio.create_task_group() as group:
-            for index in range(self.count):
-                group.start_soon(self._loop, index)
-            group.start_soon(self.sender.run)
+        try:
+            async with anyio.create_task_group() as group:
+                group.start_soon(self._dispatch, group)
+                group.start_soon(self._watch_cancels)
+                group.start_soon(self.sender.run)
+        finally:
+            if self.gateway is not None and self._own_gateway:
+                with anyio.CancelScope(shield=True):
+                    await self.gateway.aclose()
 
-    async def _loop(self, index: int) -> None:
-        name = worker_name(index)
-        # A submit wakes the worker at once even while it backs off, so the cap only
+    async def _dispatch(self, group: TaskGroup) -> None:
+        """Claim a job whenever there is room for one; run each in its own task."""
+        name = worker_name(0)
+        room = anyio.Semaphore(self.capacity)
+        # A submit wakes the dispatcher at once even while it backs off, so the cap only
         # bounds how long queued work may wait after an outage.
-        backoff = Backoff(
-            log, f"worker {index}: claiming a job", base=self.settings.job_poll_interval, cap=10.0
-        )
+        backoff = Backoff(log, "claiming a job", base=self.settings.job_poll_interval, cap=10.0)
         while not self.stopping:
+            await room.acquire()
+            if self.stopping:
+                room.release()
+                break
             ticket = self.wakeup.ticket()
             try:
                 claim = await self.claim(name)
             except Exception as error:  # the database may be away; keep the worker alive
+                room.release()
                 await Pulse.wait(ticket, backoff.failed(error))
                 continue
             backoff.succeeded()
             if claim is None:
+                room.release()
                 await Pulse.wait(ticket, self.settings.job_poll_interval)
                 continue
+            group.start_soon(self._hold, claim, room)
+
+    async def _hold(self, claim: Claim, room: anyio.Semaphore) -> None:
+        try:
             await self.run_claim(claim)
+        finally:
+            room.release()
+
+    async def _watch_cancels(self) -> None:
+        """Cut short the model calls of jobs whose cancel was asked for (by any replica)."""
+        while not (self.stopping and not self.running):
+            await anyio.sleep(CANCEL_POLL_SECONDS)
+            if not self.running:
+                continue
+            try:
+                async with self.database.read() as conn:
+                    asked = await repository.cancel_requested(conn, list(self.running))
+            except Exception:
+                log.warning("looking for cancel requests failed", exc_info=True)
+                continue
+            for job_id in asked:
+                claim = self.running.get(job_id)
+                if claim is not None and not claim.cancel_asked:
+                    claim.cancel_asked = True
+                    if claim.scope is not None:
+                        claim.scope.cancel()
 
     def _lease_until(self, now: datetime) -> datetime:
         return now + timedelta(seconds=self.settings.job_lease_seconds)
@@ -155,10 +249,14 @@ class Workers:
 
     async def run_claim(self, claim: Claim) -> None:
         """Run a claimed job to a final state (or until its lease is lost)."""
+        claim.deadline = anyio.current_time() + self.settings.llm_job_timeout
+        self.running[claim.job.id] = claim
         async with anyio.create_task_group() as group:
             group.start_soon(self._heartbeat, claim)
             try:
                 await self._run(claim)
+            except Stopped:
+                pass
             except Exception as error:
                 log.exception("job %s crashed", claim.job.id)
                 with contextlib.suppress(Exception):
@@ -171,6 +269,7 @@ class Workers:
                         ),
                     )
             finally:
+                self.running.pop(claim.job.id, None)
                 group.cancel_scope.cancel()
                 self.changes.fire()
 
@@ -190,8 +289,9 @@ class Workers:
             return None
         return job
 
-    async def _step(self, claim: Claim, iteration: int, message: str) -> Step:
-        """Report progress; stop if the lease is gone or a cancel was asked for."""
+    async def _step(self, claim: Claim, message: str, *, draft: str | None = None) -> Step:
+        """Report progress; stop if the lease is gone or a cancel was asked for. A
+        draft (the answer as the model writes it) is shown, not sent to webhooks."""
         now = clock.utcnow()
         async with self.database.write() as conn:
             job = await self._mine(conn, claim, "EXECUTING")
@@ -202,15 +302,24 @@ class Workers:
                     conn, job, now=now, by=None, webhook_attempts=self.settings.webhook_max_attempts
                 )
                 return "stop"
+            progress: dict[str, Any] = {
+                "iteration": claim.iteration,
+                "message": message,
+                "updatedAt": to_wire(now),
+            }
+            if claim.tally.retries:
+                progress["retries"] = claim.tally.retries
+            if draft is not None:
+                progress["draft"] = draft
             values: dict[str, Any] = {
-                "progress": {"iteration": iteration, "message": message, "updatedAt": to_wire(now)},
+                "progress": progress,
                 "updated_at": now,
                 "lease_expires_at": self._lease_until(now),
             }
             if job.execution_started_at is None:
                 values["execution_started_at"] = now
             await repository.set_values(conn, job.id, **values)
-            if claim.progress_webhook:
+            if draft is None and claim.progress_webhook:
                 await states.queue_webhook(
                     conn,
                     job,
@@ -223,82 +332,123 @@ class Workers:
         self.changes.fire()
         return "go"
 
+    async def _go(self, claim: Claim, message: str) -> None:
+        if await self._step(claim, message) == "stop":
+            raise Stopped
+
     async def _run(self, claim: Claim) -> None:
         job = claim.job
         if job.state == "DELIVERING" and job.result:
             await self._complete(claim, dict(job.result))
             return
-        if await self._step(claim, 1, "Reading the question") == "stop":
-            return
+        await self._go(claim, "Reading the question")
         try:
-            body = await self._answer(claim)
+            body = await self._answer(claim, finish=True)
         except JobFailed as failure:
             await self._fail(claim, failure)
             return
-        if body is None:
+        except Stopped:
+            if claim.cancel_asked:
+                await self._step(claim, "Stopping")  # marks the job CANCELLED
+            await self._settle_usage(claim)
             return
-        await self._complete(claim, body)
+        if body is None:
+            await self._settle_usage(claim)
+            return
+        self.sender.wakeup.fire()
 
-    async def _answer(self, claim: Claim) -> dict[str, Any] | None:
+    # -- the model and the thread pool ------------------------------------------------
+
+    async def _model(self, claim: Claim, call: Callable[[], Awaitable[T]]) -> T:
+        """A model call that a cancel request or the job's deadline cuts short."""
+        if claim.cancel_asked:
+            raise Stopped
+        with anyio.CancelScope(deadline=claim.deadline) as scope:
+            claim.scope = scope
+            try:
+                return await call()
+            except LLMUnavailable as error:
+                raise JobFailed(error.message, error.code, error.detail) from error
+            except LLMRefused as error:
+                raise JobFailed(error.message, error.code, error.detail) from error
+            finally:
+                claim.scope = None
+        if claim.cancel_asked:
+            raise Stopped
+        seconds = self.settings.llm_job_timeout
+        raise JobFailed(
+            f"The question took longer than {seconds:.0f} seconds to answer and was stopped.",
+            "JOB_TIMEOUT",
+        )
+
+    async def _on_retry(self, claim: Claim, message: str) -> None:
+        await self._go(claim, message)
+
+    async def _thread(self, work: Callable[[], T]) -> T:
+        return await anyio.to_thread.run_sync(work, limiter=self.cpu)
+
+    # -- answering --------------------------------------------------------------------
+
+    async def _answer(self, claim: Claim, *, finish: bool = False) -> dict[str, Any] | None:
+        """The job's answer, stored (DELIVERING), or None if the job was stopped.
+        ``finish``: complete the job in the same transaction."""
         job, settings = claim.job, self.settings
         async with self.database.read() as conn:
-            try:
-                runtime = await runtime_for(conn, self.runtimes, job.organization_id, job.model_id)
-            except NotFound as error:
-                raise JobFailed("The job's semantic model no longer exists.", "NO_MODEL") from error
+            row = await models_repository.get_model(conn, job.organization_id, job.model_id)
             previous = results.stored_query(
                 await repository.previous_result(conn, job.conversation_id, job.created_at)
             )
             # No planner here looks at images or PDFs; the answer says so.
             unread = await attachments.of_job(conn, job.id)
-        now = settings.now or clock.utcnow()
-        outcome = await anyio.to_thread.run_sync(
-            lambda: service.checked(
-                runtime,
-                runtime.planner.plan(job.prompt, topic=job.topic_name, previous=previous, now=now),
-            )
+        if row is None:
+            raise JobFailed("The job's semantic model no longer exists.", "NO_MODEL")
+        # Outside the read: the first job on a model builds its runtime, which takes a
+        # while, and the jobs behind it must not hold database connections meanwhile.
+        runtime = await anyio.to_thread.run_sync(
+            self.runtimes.get, row.id, dict(row.definition), row.connection_url
         )
-        if isinstance(outcome, CannotAnswer):
-            detail = ""
-            if outcome.suggestions:
-                detail = "Questions I can answer look like: " + "; ".join(outcome.suggestions)
-            if unread:
-                detail += attachments.unread_note(unread)
-            raise JobFailed(outcome.message, "CANNOT_ANSWER", detail.strip())
-        assert isinstance(outcome, Plan)
-        if await self._step(claim, 2, f"Running the query on {outcome.topic}") == "stop":
-            return None
-        try:
-            compiled = compile_query(outcome.query, runtime.model, runtime.warehouse.dialect)
-        except QueryError as error:
-            raise JobFailed(str(error), "INVALID_QUERY") from error
-        try:
-            table: QueryResult = await anyio.to_thread.run_sync(
-                lambda: runtime.warehouse.execute(
-                    compiled, row_cap=settings.query_row_cap, timeout=settings.query_timeout
-                )
+        now = settings.now or clock.utcnow()
+        session: PlanSession | None = None
+        if self.gateway is not None and isinstance(runtime.planner, LLMPlanner):
+            started = runtime.planner.session(
+                job.prompt, topic=job.topic_name, previous=previous, now=now
             )
-        except QueryTimeout as error:
-            raise JobFailed(str(error), "QUERY_TIMEOUT") from error
-        except WarehouseError as error:
-            raise JobFailed(
-                "The warehouse could not run the query.", "WAREHOUSE_ERROR", str(error)
-            ) from error
-        if await self._step(claim, 3, "Writing the answer") == "stop":
-            return None
+            if isinstance(started, CannotAnswer):
+                raise _cannot(started, unread)
+            session = started
+        try:
+            plan, table = await self._analyse(claim, runtime, session, previous, now)
+        except JobFailed as failure:
+            if unread and failure.error["code"] == "CANNOT_ANSWER":
+                detail = failure.error.get("detail", "") + attachments.unread_note(unread)
+                failure.error["detail"] = detail.strip()
+            raise
+        written = None
+        if session is not None and settings.llm_write_answers and table.rows:
+            written = await self._write(claim, runtime, plan, table)
+        else:
+            await self._go(claim, "Writing the answer")
         body = results.answer_body(
             runtime.model,
             job.prompt,
-            outcome.query,
-            outcome.topic,
+            plan.query,
+            plan.topic,
             table,
             clock.utcnow(),
-            reading=outcome.reading or sentence(runtime.model, outcome.query),
+            written,
+            reading=plan.reading or sentence(runtime.model, plan.query),
         )
         if unread:
             body["message"] += attachments.unread_note(unread)
+        if session is not None:
+            body["usage"] = {
+                **claim.tally.to_json(),
+                "iterations": claim.iteration,
+                "answerWrittenBy": "model" if written else "template",
+            }
         # DELIVERING keeps the answer in the row: a worker taking over only finishes it.
         async with self.database.write() as conn:
+            await self._record_usage(conn, claim)
             current = await self._mine(conn, claim, "EXECUTING")
             if current is None:
                 return None
@@ -313,12 +463,173 @@ class Workers:
                 job.id,
                 state="DELIVERING",
                 result=body,
-                topic_name=outcome.topic,
+                topic_name=plan.topic,
                 progress=None,
                 updated_at=now,
             )
+            if finish:
+                await states.complete(
+                    conn, current, body, now=now, webhook_attempts=settings.webhook_max_attempts
+                )
         self.changes.fire()
         return body
+
+    async def _analyse(
+        self,
+        claim: Claim,
+        runtime: ModelRuntime,
+        session: PlanSession | None,
+        previous: SemanticQuery | None,
+        now: datetime,
+    ) -> tuple[Plan, QueryResult]:
+        """Plan, validate, run; with a model, up to ``llm_iterations`` rounds."""
+        job, settings = claim.job, self.settings
+        rounds = settings.llm_iterations if session is not None else 1
+        empty_before: SemanticQuery | None = None
+        for iteration in range(1, rounds + 1):
+            claim.iteration = iteration
+            last = iteration == rounds
+            if session is not None:
+                if iteration > 1:
+                    await self._go(claim, "Correcting the query")
+                outcome = await self._model(claim, partial(self._plan, claim, session))
+            else:
+                outcome = await self._thread(
+                    lambda: runtime.planner.plan(
+                        job.prompt, topic=job.topic_name, previous=previous, now=now
+                    )
+                )
+            if isinstance(outcome, Plan):
+                # Any planner's filters must name values the warehouse holds.
+                outcome = await self._thread(partial(service.checked, runtime, outcome))
+            if isinstance(outcome, CannotAnswer):
+                raise _cannot(outcome)
+            plan = outcome
+            await self._go(claim, f"Running the query on {plan.topic}")
+            try:
+                table = await self._thread(partial(self._execute, runtime, plan))
+            except QueryError as error:
+                if session is None or last:
+                    raise JobFailed(str(error), "INVALID_QUERY") from error
+                session.feedback(f"The query is not valid: {error}. Correct it.")
+                continue
+            except QueryTimeout as error:
+                raise JobFailed(str(error), "QUERY_TIMEOUT") from error
+            except WarehouseError as error:
+                if session is None or last:
+                    raise JobFailed(
+                        "The warehouse could not run the query.", "WAREHOUSE_ERROR", str(error)
+                    ) from error
+                session.feedback(
+                    f"The warehouse could not run the query: {error}. Correct the query."
+                )
+                continue
+            if session is not None and not table.rows and not last and plan.query != empty_before:
+                empty_before = plan.query
+                session.feedback(EMPTY_FEEDBACK)
+                continue
+            return plan, table
+        raise AssertionError("the last round always returns or raises")
+
+    async def _plan(self, claim: Claim, session: PlanSession) -> Plan | CannotAnswer:
+        assert self.gateway is not None
+        return await session.plan(
+            self.gateway,
+            org=claim.job.organization_id,
+            tally=claim.tally,
+            on_retry=partial(self._on_retry, claim),
+        )
+
+    def _execute(self, runtime: ModelRuntime, plan: Plan) -> QueryResult:
+        compiled = compile_query(plan.query, runtime.model, runtime.warehouse.dialect)
+        return runtime.warehouse.execute(
+            compiled, row_cap=self.settings.query_row_cap, timeout=self.settings.query_timeout
+        )
+
+    async def _write(
+        self, claim: Claim, runtime: ModelRuntime, plan: Plan, table: QueryResult
+    ) -> str | None:
+        """The model's answer, when every number in it comes from the rows; else None
+        (the template answers). A model that fails here costs the job nothing."""
+        await self._go(claim, "Writing the answer")
+        gateway = self.gateway
+        assert gateway is not None
+        job = claim.job
+
+        # A draft is for answers that take a while to write: none in the first moment.
+        claim.last_draft = time.monotonic()
+
+        async def on_text(text: str) -> None:
+            moment = time.monotonic()
+            if moment - claim.last_draft < DRAFT_EVERY_SECONDS:
+                return
+            claim.last_draft = moment
+            try:
+                step = await self._step(claim, "Writing the answer", draft=text)
+            except Exception:  # a draft is a nicety: a busy database skips it
+                log.warning("job %s: could not show the draft", job.id, exc_info=True)
+                return
+            if step == "stop":
+                raise Stopped
+
+        try:
+            text = await self._model(
+                claim,
+                lambda: write_answer(
+                    gateway,
+                    org=job.organization_id,
+                    tally=claim.tally,
+                    model=runtime.model,
+                    prompt=job.prompt,
+                    query=plan.query,
+                    result=table,
+                    on_text=on_text,
+                    on_retry=lambda text: self._on_retry(claim, text),
+                ),
+            )
+        except JobFailed as failure:
+            if failure.error["code"] == "JOB_TIMEOUT":
+                raise
+            log.info("job %s: the model did not write the answer (%s)", job.id, failure)
+            if self.metrics is not None:
+                self.metrics.llm_answers.labels("template").inc()
+            return None
+        if not text:
+            return None
+        wrong = unsupported_numbers(text, table.columns, table.rows, question=job.prompt)
+        if wrong:
+            log.info("job %s: written answer has numbers not in the rows: %s", job.id, wrong)
+            if self.metrics is not None:
+                self.metrics.llm_answers.labels("template").inc()
+            return None
+        if self.metrics is not None:
+            self.metrics.llm_answers.labels("model").inc()
+        return text
+
+    async def _record_usage(self, conn: Any, claim: Claim) -> None:
+        """The job's model calls not yet recorded, in the caller's transaction (the
+        calls were made, whoever holds the job now)."""
+        fresh = claim.tally.calls[claim.recorded :]
+        if not fresh or self.gateway is None:
+            return
+        job = claim.job
+        await usage.record(
+            conn,
+            fresh,
+            org_id=job.organization_id,
+            member_id=job.membership_id,
+            job_id=job.id,
+            model=self.gateway.model_name,
+            now=clock.utcnow(),
+        )
+        claim.recorded += len(fresh)
+
+    async def _settle_usage(self, claim: Claim) -> None:
+        """Record what a job stopped on its way (cancelled, lease lost) had spent."""
+        if claim.tally.calls[claim.recorded :]:
+            with anyio.CancelScope(shield=True):
+                async with self.database.write() as conn:
+                    await self._record_usage(conn, claim)
 
     async def _complete(self, claim: Claim, body: dict[str, Any]) -> None:
         async with self.database.write() as conn:
@@ -335,6 +646,7 @@ class Workers:
 
     async def _fail(self, claim: Claim, failure: JobFailed) -> None:
         async with self.database.write() as conn:
+            await self._record_usage(conn, claim)
             job = await repository.lock(conn, claim.job.id)
             if job is None or job.lease_owner != claim.lease or job.state not in repository.RUNNING:
                 return
@@ -346,3 +658,12 @@ class Workers:
                 webhook_attempts=self.settings.webhook_max_attempts,
             )
         self.sender.wakeup.fire()
+
+
+def _cannot(outcome: CannotAnswer, unread: list[Any] | None = None) -> JobFailed:
+    detail = ""
+    if outcome.suggestions:
+        detail = "Questions I can answer look like: " + "; ".join(outcome.suggestions)
+    if unread:
+        detail += attachments.unread_note(unread)
+    return JobFailed(outcome.message, "CANNOT_ANSWER", detail.strip())

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.fake_llm import FakeLLM, ToolCall, serving
 from parley.assistant import service
 from parley.assistant.executor import DuckDBWarehouse
 from parley.assistant.filter_values import check_filter_values
@@ -16,8 +17,8 @@ from parley.assistant.planner import BuiltinPlanner
 from parley.assistant.query import SemanticQuery
 from parley.assistant.runtime import ModelRuntime
 from parley.assistant.semantic_model import SemanticModel
+from parley.config import Settings
 from tests.assistant import own_data
-from tests.assistant.test_llm_planner import FakeLLM
 from tests.demo.warehouses import NOW
 
 
@@ -72,19 +73,18 @@ def test_an_llm_query_naming_a_missing_value_is_refused_before_it_runs(
     model: SemanticModel, planner: BuiltinPlanner, duck: DuckDBWarehouse
 ) -> None:
     llm = FakeLLM()
-    llm.thread.start()
-    subject = LLMPlanner(
-        model,
-        base_url=llm.base_url,
-        model_name="test-model",
-        api_key="sk-test",
-        values=planner.values,
-        timeout=10,
-    )
-    runtime = ModelRuntime(model, duck, subject, planner)
-    try:
-        llm.replies.append(
-            (
+    with serving(llm):
+        settings = Settings(
+            _env_file=None,
+            llm_base_url=llm.base_url,
+            llm_model="test-model",
+            llm_api_key="sk-test",
+            llm_timeout=10,
+        )
+        subject = LLMPlanner(model, settings, values=planner.values)
+        runtime = ModelRuntime(model, duck, subject, planner)
+        llm.replies(
+            ToolCall(
                 "semantic_query",
                 {
                     "table": "order_items",
@@ -98,8 +98,8 @@ def test_an_llm_query_naming_a_missing_value_is_refused_before_it_runs(
         assert answer.error["message"] == (
             "I could not find 'Europa'. Did you mean Europe (region)?"
         )
-        llm.replies.append(
-            (
+        llm.replies(
+            ToolCall(
                 "semantic_query",
                 {
                     "table": "order_items",
@@ -110,8 +110,3 @@ def test_an_llm_query_naming_a_missing_value_is_refused_before_it_runs(
         )
         answer = service.answer(runtime, "Revenue in Europe", now=NOW)
         assert answer.result is not None and answer.reading == "Revenue for region Europe."
-    finally:
-        subject.client.close()
-        llm.server.shutdown()
-        llm.server.server_close()
-        llm.thread.join()

@@ -1,110 +1,63 @@
-"""The LLM planner against a tiny fake OpenAI-compatible server on 127.0.0.1."""
+"""The LLM planner against the fake OpenAI-compatible server (bench/fake_llm.py) on 127.0.0.1."""
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
-from parley.assistant.llm_planner import LLMPlanner
+from bench.fake_llm import FakeLLM, ToolCall, serving
+from parley.assistant.llm_planner import LLMPlanner, PlanSession
 from parley.assistant.planner import BuiltinPlanner, CannotAnswer, Plan
 from parley.assistant.query import SemanticQuery
 from parley.assistant.semantic_model import SemanticModel
+from parley.config import Settings
+from parley.llm.gateway import Gateway, Tally
 from tests.demo.warehouses import NOW
-
-
-class FakeLLM:
-    """Answers each chat completion with the next scripted tool call; records requests."""
-
-    def __init__(self) -> None:
-        self.replies: list[tuple[str, dict[str, Any] | str]] = []
-        self.requests: list[dict[str, Any]] = []
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                fake.requests.append(
-                    {"path": self.path, "body": body, "auth": self.headers.get("Authorization")}
-                )
-                name, arguments = fake.replies.pop(0)
-                payload = {
-                    "id": "chatcmpl-1",
-                    "object": "chat.completion",
-                    "created": 0,
-                    "model": body["model"],
-                    "choices": [
-                        {
-                            "index": 0,
-                            "finish_reason": "tool_calls",
-                            "message": {
-                                "role": "assistant",
-                                "content": None,
-                                "tool_calls": [
-                                    {
-                                        "id": f"call_{len(fake.requests)}",
-                                        "type": "function",
-                                        "function": {
-                                            "name": name,
-                                            "arguments": arguments
-                                            if isinstance(arguments, str)
-                                            else json.dumps(arguments),
-                                        },
-                                    }
-                                ],
-                            },
-                        }
-                    ],
-                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                }
-                data = json.dumps(payload).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/v1"
 
 
 @pytest.fixture
 def llm() -> Iterator[FakeLLM]:
     fake = FakeLLM()
-    fake.thread.start()
-    yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
-    fake.thread.join()
+    with serving(fake):
+        yield fake
+
+
+def _settings(url: str, **extra: Any) -> Settings:
+    return Settings(
+        _env_file=None,
+        llm_base_url=url,
+        llm_model="test-model",
+        llm_api_key="sk-test",
+        llm_timeout=10,
+        llm_retry_seconds=0.01,
+        **extra,
+    )
 
 
 @pytest.fixture
-def llm_planner(
-    llm: FakeLLM, model: SemanticModel, planner: BuiltinPlanner
-) -> Iterator[LLMPlanner]:
-    subject = LLMPlanner(
-        model,
-        base_url=llm.base_url,
-        model_name="test-model",
-        api_key="sk-test",
-        values=planner.values,
-        timeout=10,
-    )
+async def gateway(llm: FakeLLM) -> AsyncIterator[Gateway]:
+    subject = Gateway(_settings(llm.base_url))
     yield subject
-    subject.client.close()
+    await subject.aclose()
 
 
+@pytest.fixture
+def llm_planner(llm: FakeLLM, model: SemanticModel, planner: BuiltinPlanner) -> LLMPlanner:
+    return LLMPlanner(model, _settings(llm.base_url), values=planner.values)
+
+
+async def _plan(
+    subject: LLMPlanner, gateway: Gateway, prompt: str, **options: Any
+) -> Plan | CannotAnswer:
+    session = subject.session(prompt, now=NOW, **options)
+    assert isinstance(session, PlanSession)
+    return await session.plan(gateway, org=ORG, tally=Tally())
+
+
+ORG = uuid.uuid4()
 GOOD = {
     "table": "order_items",
     "fields": ["users.region", "order_items.revenue"],
@@ -113,13 +66,14 @@ GOOD = {
 }
 
 
-def test_a_tool_call_becomes_a_validated_query(llm: FakeLLM, llm_planner: LLMPlanner) -> None:
-    llm.replies.append(("semantic_query", GOOD))
-    outcome = llm_planner.plan("Revenue by region in 2025", now=NOW)
+async def test_a_tool_call_becomes_a_validated_query(
+    llm: FakeLLM, llm_planner: LLMPlanner, gateway: Gateway
+) -> None:
+    llm.replies(ToolCall("semantic_query", GOOD))
+    outcome = await _plan(llm_planner, gateway, "Revenue by region in 2025")
     assert isinstance(outcome, Plan)
     assert outcome.query == SemanticQuery.model_validate(GOOD) and outcome.topic == "order_items"
     request = llm.requests[0]
-    assert request["path"] == "/v1/chat/completions"
     assert request["auth"] == "Bearer sk-test"
     body = request["body"]
     assert body["model"] == "test-model" and body["tool_choice"] == "required"
@@ -131,13 +85,33 @@ def test_a_tool_call_becomes_a_validated_query(llm: FakeLLM, llm_planner: LLMPla
     assert body["messages"][-1] == {"role": "user", "content": "Revenue by region in 2025"}
 
 
-def test_an_invalid_query_is_sent_back_once(llm: FakeLLM, llm_planner: LLMPlanner) -> None:
-    llm.replies.append(("semantic_query", {**GOOD, "fields": ["users.regoin"]}))
-    llm.replies.append(("semantic_query", GOOD))
-    outcome = llm_planner.plan("Revenue by region in 2025", now=NOW)
+async def test_an_invalid_query_is_sent_back_once(
+    llm: FakeLLM, llm_planner: LLMPlanner, gateway: Gateway
+) -> None:
+    llm.replies(
+        ToolCall("semantic_query", {**GOOD, "fields": ["users.regoin"]}),
+        ToolCall("semantic_query", GOOD),
+    )
+    outcome = await _plan(llm_planner, gateway, "Revenue by region in 2025")
     assert isinstance(outcome, Plan)
     retry = llm.requests[1]["body"]["messages"]
     assert retry[-1]["role"] == "tool" and "unknown field 'users.regoin'" in retry[-1]["content"]
+    # The tool message answers the call before it, as providers require.
+    assert retry[-2]["tool_calls"][0]["id"] == retry[-1]["tool_call_id"]
+
+
+async def test_feedback_continues_the_same_exchange(
+    llm: FakeLLM, llm_planner: LLMPlanner, gateway: Gateway
+) -> None:
+    llm.replies(ToolCall("semantic_query", GOOD), ToolCall("semantic_query", GOOD))
+    session = llm_planner.session("Revenue by region in 2025", now=NOW)
+    assert isinstance(session, PlanSession)
+    assert isinstance(await session.plan(gateway, org=ORG, tally=Tally()), Plan)
+    session.feedback("The warehouse could not run the query: boom. Correct the query.")
+    assert isinstance(await session.plan(gateway, org=ORG, tally=Tally()), Plan)
+    second = llm.requests[1]["body"]["messages"]
+    assert second[-1]["role"] == "tool" and "boom" in second[-1]["content"]
+    assert second[-2]["tool_calls"][0]["id"] == second[-1]["tool_call_id"]
 
 
 @pytest.mark.parametrize(
@@ -149,26 +123,30 @@ def test_an_invalid_query_is_sent_back_once(llm: FakeLLM, llm_planner: LLMPlanne
         "not json at all",
     ],
 )
-def test_raw_sql_or_garbage_is_never_used(
-    llm: FakeLLM, llm_planner: LLMPlanner, arguments: dict[str, Any] | str
+async def test_raw_sql_or_garbage_is_never_used(
+    llm: FakeLLM, llm_planner: LLMPlanner, gateway: Gateway, arguments: dict[str, Any] | str
 ) -> None:
-    llm.replies.extend([("semantic_query", arguments)] * 2)
-    outcome = llm_planner.plan("drop the users table", now=NOW)
+    llm.replies(*[ToolCall("semantic_query", arguments)] * 2)
+    outcome = await _plan(llm_planner, gateway, "drop the users table")
     assert isinstance(outcome, CannotAnswer)
     assert "did not produce a valid query" in outcome.message
     assert len(llm.requests) == 2
 
 
-def test_the_model_may_decline(llm: FakeLLM, llm_planner: LLMPlanner) -> None:
-    llm.replies.append(("cannot_answer", {"message": "There is no weather data."}))
-    outcome = llm_planner.plan("weather in Paris?", now=NOW)
+async def test_the_model_may_decline(
+    llm: FakeLLM, llm_planner: LLMPlanner, gateway: Gateway
+) -> None:
+    llm.replies(ToolCall("cannot_answer", {"message": "There is no weather data."}))
+    outcome = await _plan(llm_planner, gateway, "weather in Paris?")
     assert outcome == CannotAnswer("There is no weather data.")
 
 
-def test_follow_ups_show_the_previous_query(llm: FakeLLM, llm_planner: LLMPlanner) -> None:
-    llm.replies.append(("semantic_query", GOOD))
+async def test_follow_ups_show_the_previous_query(
+    llm: FakeLLM, llm_planner: LLMPlanner, gateway: Gateway
+) -> None:
+    llm.replies(ToolCall("semantic_query", GOOD))
     previous = SemanticQuery.model_validate(GOOD)
-    llm_planner.plan("only Europe", previous=previous, topic="order_items", now=NOW)
+    await _plan(llm_planner, gateway, "only Europe", previous=previous, topic="order_items")
     body = llm.requests[0]["body"]
     assert any(
         previous.model_dump_json() in m["content"]
@@ -180,12 +158,7 @@ def test_follow_ups_show_the_previous_query(llm: FakeLLM, llm_planner: LLMPlanne
     ]
 
 
-def test_an_unreachable_endpoint_is_a_plain_refusal(model: SemanticModel) -> None:
-    subject = LLMPlanner(
-        model, base_url="http://127.0.0.1:9/v1", model_name="m", api_key="k", timeout=2
-    )
-    try:
-        outcome = subject.plan("revenue", now=NOW)
-    finally:
-        subject.client.close()
-    assert isinstance(outcome, CannotAnswer) and "could not be reached" in outcome.message
+def test_the_blocking_form_plans_on_its_own_loop(llm: FakeLLM, llm_planner: LLMPlanner) -> None:
+    llm.replies(ToolCall("semantic_query", GOOD))
+    outcome = llm_planner.plan("Revenue by region in 2025", now=NOW)
+    assert isinstance(outcome, Plan) and outcome.query == SemanticQuery.model_validate(GOOD)

@@ -80,7 +80,7 @@ async def test_cancel_in_each_state(
         )
     ).json()
     pool, claim = await claimed(app)
-    assert await pool._step(claim, 1, "Reading the question") == "go"
+    assert await pool._step(claim, "Reading the question") == "go"
     body = await pool._answer(claim)
     assert body is not None
     assert (await state_of(client, token, late["jobId"]))["state"] == "DELIVERING"

@@ -186,10 +186,25 @@ export function createThread({ modelId, onChanged, onNavigate }) {
     running = { jobId: job.jobId, controller };
     const stop = () => cancel(job.jobId).catch(() => {});
     let final;
+    // The answer as the model writes it, shown until the finished one replaces it.
+    let draft = null;
+    const showDraft = (text) => {
+      if (!text) return;
+      if (!draft) {
+        draft = assistantMessage(text);
+        draft.item.classList.add("draft");
+        draft.item.setAttribute("aria-busy", "true");
+        list.append(draft.item);
+      } else {
+        draft.body.replaceChildren(renderMarkdown(text));
+      }
+      scrollToEnd();
+    };
     try {
       final = await follow(
         job.jobId,
         (update) => {
+          showDraft(update.progress?.draft);
           if (!update.state && update.progress) {
             setProgress(update.progress.message || STATE_TEXT.EXECUTING, { busy: true, stop });
           } else if (update.state && !FINAL.has(update.state)) {
@@ -201,6 +216,7 @@ export function createThread({ modelId, onChanged, onNavigate }) {
       );
     } catch (error) {
       if (controller.signal.aborted) return; // the member moved to another conversation
+      draft?.item.remove();
       running = null;
       askButton.disabled = false;
       setProgress(`Lost track of the job: ${error.message}`);
@@ -208,6 +224,7 @@ export function createThread({ modelId, onChanged, onNavigate }) {
     }
     running = null;
     askButton.disabled = false;
+    draft?.item.remove();
     if (final.state === "COMPLETE") {
       const answer = await result(job.jobId);
       const { item, body } = assistantMessage(answer.message);

@@ -1,0 +1,280 @@
+"""Jobs with a language model behind them, against the fake OpenAI-compatible endpoint
+(bench/fake_llm.py): plans and answers written by the model, retries, the circuit,
+cancellation, the analyst's loop, usage and the monthly limit."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from bench.fake_llm import FakeLLM, Hang, Status, Text, ToolCall, serving
+from parley.config import Settings
+from parley.db import Database
+from parley.kit import clock
+from parley.llm import usage
+from parley.tables import llm_usage
+from tests.demo.warehouses import NOW
+from tests.factories import Org, bearer
+from tests.jobs.conftest import JOBS, submit, wait_final
+
+GOOD = {
+    "table": "order_items",
+    "fields": ["users.region", "order_items.revenue"],
+    "sorts": [{"column_name": "order_items.revenue", "sort_descending": True}],
+}
+NOWHERE = {**GOOD, "filters": {"users.region": "Atlantis"}}
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeLLM]:
+    fake = FakeLLM()
+    with serving(fake):
+        yield fake
+
+
+@pytest.fixture
+def llm_options() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+def settings(
+    database_url: str, tmp_path: Path, fake_llm: FakeLLM, llm_options: dict[str, Any]
+) -> Settings:
+    values: dict[str, Any] = {
+        "llm_base_url": fake_llm.base_url,
+        "llm_model": "fake-model",
+        "llm_retry_seconds": 0.01,
+        "llm_timeout": 10,
+        **llm_options,
+    }
+    return Settings(
+        _env_file=None,
+        database_url=database_url,
+        home=tmp_path / "home",
+        public_url="https://parley.example",
+        workers=2,
+        job_poll_interval=0.05,
+        now=NOW,
+        **values,
+    )
+
+
+async def _result(client: httpx.AsyncClient, token: str, job_id: str) -> dict[str, Any]:
+    response = await client.get(f"{JOBS}/{job_id}/result", headers=bearer(token))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_the_model_plans_and_writes_the_answer(
+    client: httpx.AsyncClient, org: Org, model_id: str, fake_llm: FakeLLM, database: Database
+) -> None:
+    token = org.owner.token
+    submitted = (await submit(client, token, model_id, "Revenue by region")).json()
+    job = await wait_final(client, token, submitted["jobId"])
+    assert job["state"] == "COMPLETE", job
+    result = await _result(client, token, submitted["jobId"])
+    # The fake quotes the first row it was shown; the table follows the text.
+    assert result["message"].startswith("The first row leads: **Region: ")
+    assert "| Region | Revenue |" in result["message"]
+    use = result["usage"]
+    assert use["calls"] == 2 and use["answerWrittenBy"] == "model" and use["iterations"] == 1
+    assert use["promptTokens"] > 0 and use["completionTokens"] > 0 and use["retries"] == 0
+    answer_request = fake_llm.requests[1]["body"]
+    assert answer_request["stream"] is True and "Question: Revenue by region" in str(
+        answer_request["messages"]
+    )
+    async with database.read() as conn:
+        rows = (await conn.execute(select(llm_usage))).all()
+    assert sorted(r.purpose for r in rows) == ["answer", "plan"]
+    assert {r.membership_id for r in rows} == {org.owner.id}
+    assert sum(r.prompt_tokens for r in rows) == use["promptTokens"]
+    metrics = (await client.get("/metrics")).text
+    assert 'parley_llm_calls_total{outcome="ok",purpose="plan"} 1.0' in metrics
+    assert 'parley_llm_answers_total{writer="model"} 1.0' in metrics
+
+
+async def test_an_answer_with_an_invented_number_is_replaced_by_the_template(
+    client: httpx.AsyncClient, org: Org, model_id: str, fake_llm: FakeLLM
+) -> None:
+    fake_llm.replies(ToolCall("semantic_query", GOOD), Text("Revenue reached 987,654,321."))
+    token = org.owner.token
+    submitted = (await submit(client, token, model_id, "Revenue by region")).json()
+    assert (await wait_final(client, token, submitted["jobId"]))["state"] == "COMPLETE"
+    result = await _result(client, token, submitted["jobId"])
+    assert "987,654,321" not in result["message"] and "Highest revenue" in result["message"]
+    assert result["usage"]["answerWrittenBy"] == "template"
+
+
+async def test_429s_and_a_500_are_absorbed_and_shown(
+    client: httpx.AsyncClient, org: Org, model_id: str, fake_llm: FakeLLM
+) -> None:
+    fake_llm.replies(Status(429, retry_after=0.01), Status(500), ToolCall("semantic_query", GOOD))
+    token = org.owner.token
+    submitted = (await submit(client, token, model_id, "Revenue by region")).json()
+    job = await wait_final(client, token, submitted["jobId"])
+    assert job["state"] == "COMPLETE", job
+    assert (await _result(client, token, submitted["jobId"]))["usage"]["retries"] == 2
+    metrics = (await client.get("/metrics")).text
+    assert 'parley_llm_retries_total{reason="rate_limited"} 1.0' in metrics
+    assert 'parley_llm_retries_total{reason="server_error"} 1.0' in metrics
+
+
+@pytest.mark.parametrize(
+    "llm_options", [{"llm_max_retries": 1, "llm_breaker_failures": 2, "llm_breaker_seconds": 60}]
+)
+async def test_a_provider_that_is_down_fails_jobs_fast_and_plainly(
+    client: httpx.AsyncClient, org: Org, model_id: str, fake_llm: FakeLLM
+) -> None:
+    fake_llm.behaviour.down = True
+    token = org.owner.token
+    first = (await submit(client, token, model_id, "Revenue by region")).json()
+    job = await wait_final(client, token, first["jobId"])
+    assert job["state"] == "FAILED" and job["error"]["code"] == "LLM_UNAVAILABLE"
+    assert "try again in a few minutes" in job["error"]["message"]
+    assert "503" in job["error"]["detail"]
+    assert len(fake_llm.requests) == 2
+    # The circuit is open: the next job fails without troubling the provider.
+    second = (await submit(client, token, model_id, "Orders by status")).json()
+    job = await wait_final(client, token, second["jobId"])
+    assert job["error"]["code"] == "LLM_UNAVAILABLE" and len(fake_llm.requests) == 2
+    assert "parley_llm_circuit_open 1.0" in (await client.get("/metrics")).text
+
+
+async def test_an_empty_result_is_shown_to_the_model_which_corrects_it(
+    client: httpx.AsyncClient, org: Org, model_id: str, fake_llm: FakeLLM
+) -> None:
+    fake_llm.replies(ToolCall("semantic_query", NOWHERE), ToolCall("semantic_query", GOOD))
+    token = org.owner.token
+    submitted = (await submit(client, token, model_id, "Revenue by region")).json()
+    assert (await wait_final(client, token, submitted["jobId"]))["state"] == "COMPLETE"
+    result = await _result(client, token, submitted["jobId"])
+    assert result["usage"]["iterations"] == 2
+    assert result["actions"][0]["result"]["totalRowCount"] == 5
+    correction = fake_llm.requests[1]["body"]["messages"][-1]
+    assert correction["role"] == "tool" and "returned no rows" in correction["content"]
+
+
+async def test_an_empty_result_the_model_stands_by_is_the_answer(
+    client: httpx.AsyncClient, org: Org, model_id: str, fake_llm: FakeLLM
+) -> None:
+    fake_llm.replies(ToolCall("semantic_query", NOWHERE), ToolCall("semantic_query", NOWHERE))
+    token = org.owner.token
+    submitted = (await submit(client, token, model_id, "Revenue in Atlantis")).json()
+    assert (await wait_final(client, token, submitted["jobId"]))["state"] == "COMPLETE"
+    result = await _result(client, token, submitted["jobId"])
+    assert result["message"] == "No data matched the question."
+    # Two plans, no answer to write from no rows.
+    assert result["usage"]["iterations"] == 2 and len(fake_llm.requests) == 2
+
+
+async def test_cancel_stops_the_call_in_flight(
+    client: httpx.AsyncClient, org: Org, model_id: str, fake_llm: FakeLLM
+) -> None:
+    fake_llm.replies(Hang(60))
+    token = org.owner.token
+    submitted = (await submit(client, token, model_id, "Revenue by region")).json()
+    for _ in range(500):
+        if fake_llm.in_flight:
+            break
+        await asyncio.sleep(0.02)
+    cancelled = await client.post(f"{JOBS}/{submitted['jobId']}/cancel", headers=bearer(token))
+    assert cancelled.json()["state"] == "EXECUTING"
+    job = await wait_final(client, token, submitted["jobId"], seconds=10)
+    assert job["state"] == "CANCELLED"
+    for _ in range(250):
+        if fake_llm.cancelled:
+            break
+        await asyncio.sleep(0.02)
+    assert fake_llm.cancelled == 1
+
+
+async def test_jobs_waiting_on_the_model_hold_no_worker(
+    client: httpx.AsyncClient, org: Org, model_id: str, fake_llm: FakeLLM
+) -> None:
+    """Two workers, eight jobs: all eight wait on the model at once."""
+    fake_llm.behaviour.latency = 0.5
+    token = org.owner.token
+    ids = [
+        (await submit(client, token, model_id, f"Revenue by region {i}")).json() for i in range(8)
+    ]
+    for submitted in ids:
+        assert (await wait_final(client, token, submitted["jobId"]))["state"] == "COMPLETE"
+    assert fake_llm.most_in_flight >= 6
+
+
+async def test_over_the_monthly_limit_submits_and_generate_query_answer_402(
+    client: httpx.AsyncClient, org: Org, model_id: str, database: Database
+) -> None:
+    token = org.owner.token
+    first = (await submit(client, token, model_id, "Revenue by region")).json()
+    assert (await wait_final(client, token, first["jobId"]))["state"] == "COMPLETE"
+    async with database.write() as conn:
+        await usage.set_limit(conn, org.id, 1, now=clock.utcnow())
+    refused = await submit(client, token, model_id, "Orders by status")
+    assert refused.status_code == 402
+    body = refused.json()
+    assert body["code"] == "shutoff" and body["status"] == 402 and "limit" in body["detail"]
+    generated = await client.post(
+        "/api/v1/ai/generate-query",
+        json={"modelId": model_id, "prompt": "Orders by status"},
+        headers=bearer(token),
+    )
+    assert generated.status_code == 402 and generated.json()["code"] == "shutoff"
+    async with database.write() as conn:
+        await usage.set_limit(conn, org.id, None, now=clock.utcnow())
+    assert (await submit(client, token, model_id, "Orders by status")).status_code == 201
+
+
+async def test_the_event_stream_carries_the_answer_as_it_is_written(
+    client: httpx.AsyncClient, org: Org, model_id: str, fake_llm: FakeLLM
+) -> None:
+    words = "Europe leads the regions by revenue, well ahead of every other region here."
+    fake_llm.replies(ToolCall("semantic_query", GOOD), Text(words, pause=0.3))
+    token = org.owner.token
+    submitted = (await submit(client, token, model_id, "Revenue by region")).json()
+    drafts: list[str] = []
+    states: list[str] = []
+    async with client.stream(
+        "GET", f"{JOBS}/{submitted['jobId']}/events", headers=bearer(token)
+    ) as events:
+        async for line in events.aiter_lines():
+            if line.startswith("data: "):
+                data = json.loads(line[6:])
+                states.append(data["state"])
+                draft = (data.get("progress") or {}).get("draft")
+                if draft and draft not in drafts:
+                    drafts.append(draft)
+    assert states[-1] == "COMPLETE"
+    # Several drafts, each the one before it and more, all of them the answer's start.
+    assert len(drafts) >= 2
+    assert all(later.startswith(earlier) for earlier, later in itertools.pairwise(drafts))
+    assert all(words.startswith(draft) for draft in drafts)
+    assert (await _result(client, token, submitted["jobId"]))["message"].startswith(words)
+
+
+async def test_generate_query_plans_with_the_model_and_records_its_spend(
+    client: httpx.AsyncClient, org: Org, model_id: str, fake_llm: FakeLLM, database: Database
+) -> None:
+    fake_llm.replies(ToolCall("semantic_query", GOOD))
+    response = await client.post(
+        "/api/v1/ai/generate-query",
+        json={"modelId": model_id, "prompt": "Which region sells most?"},
+        headers=bearer(org.owner.token),
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["query"]["fields"] == GOOD["fields"] and body["error"] is None
+    assert len(body["result"]["rows"]) == 5
+    async with database.read() as conn:
+        (row,) = (await conn.execute(select(llm_usage))).all()
+    assert row.purpose == "plan" and row.job_id is None and row.membership_id == org.owner.id
