@@ -34,6 +34,7 @@ from parley.jobs.destinations import Destination, RefusedDestination
 from parley.jobs.schemas import SubmitJobRequest
 from parley.jobs.signals import Pulse
 from parley.kit import clock
+from parley.kit.backoff import Backoff
 
 log = logging.getLogger("parley.webhooks")
 MAX_BACKOFF = 600.0
@@ -128,6 +129,10 @@ class Sender:
     async def run(self) -> None:
         """Claim due deliveries while there is room and send each in its own task; on
         stop, claim no more and let the ones in flight finish (each within its timeout)."""
+        # An outage of the database is logged once per distinct error, not every poll.
+        backoff = Backoff(
+            log, "claiming a webhook delivery", base=self.settings.job_poll_interval, cap=10.0
+        )
         async with anyio.create_task_group() as group:
             while not self.stopping:
                 ticket = self.wakeup.ticket()
@@ -135,8 +140,10 @@ class Sender:
                 if self.in_flight.total() < self.settings.webhook_concurrency:
                     try:
                         claimed = await self.claim()
-                    except Exception:  # the database may be briefly away; keep sending later
-                        log.exception("webhook delivery failed")
+                    except Exception as error:  # the database may be away; send later
+                        await Pulse.wait(ticket, backoff.failed(error))
+                        continue
+                    backoff.succeeded()
                 if claimed is None:
                     await Pulse.wait(ticket, self.settings.job_poll_interval)
                     continue
