@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlglot import exp
 
@@ -29,9 +29,7 @@ from parley.assistant.query import (
     resolve_query,
 )
 from parley.assistant.semantic_model import Measure, SemanticModel, Timeframe
-
-Dialect = Literal["duckdb", "postgres", "sqlite"]
-DIALECTS: tuple[Dialect, ...] = ("duckdb", "postgres", "sqlite")
+from parley.connections.kinds import DIALECTS, Dialect
 
 _TRUNC_UNITS: dict[Timeframe, str] = {
     "date": "DAY",

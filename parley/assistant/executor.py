@@ -1,9 +1,9 @@
 """Run compiled SQL on a warehouse with a row cap and a timeout.
 
 `Warehouse` is the interface the assistant uses; `DuckDBWarehouse` opens the embedded
-demo file read-only, `SQLAlchemyWarehouse` runs on any synchronous SQLAlchemy URL
-(SQLite today; Postgres and others need only their driver). Results are JSON-friendly:
-dates and timestamps become ISO strings and Decimals floats.
+demo file read-only, `SQLAlchemyWarehouse` runs on a synchronous SQLAlchemy URL
+(PostgreSQL through psycopg, SQLite, and the kinds of parley/connections/kinds.py).
+Results are JSON-friendly: dates and timestamps become ISO strings and Decimals floats.
 """
 
 from __future__ import annotations
@@ -18,13 +18,15 @@ from typing import Any, Protocol, TypeVar
 
 import duckdb
 
-from parley.assistant.compiler import CompiledQuery, Dialect
+from parley.assistant.compiler import CompiledQuery
+from parley.connections.kinds import Dialect, Kind, MissingDriver, kind_of_url
 
 JsonValue = str | int | float | bool | None
 T = TypeVar("T")
 
 DEFAULT_ROW_CAP = 5_000
 DEFAULT_TIMEOUT = 30.0
+_SERVER_TIMEOUT_MARGIN = 5.0
 
 
 class QueryTimeout(RuntimeError):
@@ -179,21 +181,31 @@ class DuckDBWarehouse:
 
 
 class SQLAlchemyWarehouse:
-    """Any warehouse reachable through a synchronous SQLAlchemy URL."""
+    """Any warehouse reachable through a synchronous SQLAlchemy URL (PostgreSQL, SQLite,
+    and the kinds whose SQLAlchemy dialect comes with their extra).
+
+    Each query runs in its own read-only transaction where the engine has one, with the
+    engine's own statement timeout set, and is cancelled on the engine when it runs past
+    the timeout (not only abandoned by this process)."""
 
     def __init__(self, url: str) -> None:
         from sqlalchemy import create_engine  # only this path needs SQLAlchemy's engine
+        from sqlalchemy.exc import NoSuchModuleError
 
-        self._engine = create_engine(url)
-        name = self._engine.dialect.name
-        dialects: dict[str, Dialect] = {
-            "sqlite": "sqlite",
-            "postgresql": "postgres",
-            "duckdb": "duckdb",
-        }
-        if name not in dialects:
-            raise ValueError(f"no SQL dialect for warehouse driver {name!r}")
-        self.dialect: Dialect = dialects[name]
+        self.kind = kind_of_url(url)
+        url = _default_driver(self.kind, url)
+        if self.kind.name == "postgres" and "+" not in scheme_part(url):
+            self.kind.require_driver()
+        try:
+            self._engine = create_engine(url)
+        except (ImportError, NoSuchModuleError) as error:
+            if self.kind.extra is None:
+                raise MissingDriver(f"the {self.kind.label} driver is missing: {error}") from error
+            raise MissingDriver(
+                f"the {self.kind.label} driver is not installed ({error}): "
+                f"pip install 'parley[{self.kind.extra}]'"
+            ) from error
+        self.dialect: Dialect = self.kind.dialect
 
     def execute(
         self,
@@ -210,13 +222,15 @@ class SQLAlchemyWarehouse:
             raw = connection.connection.dbapi_connection
 
             def interrupt() -> None:
-                # sqlite3 can interrupt a running statement; other drivers rely on the
-                # database's own statement timeout.
-                stop = getattr(raw, "interrupt", None)
-                if callable(stop):
-                    stop()
+                # sqlite3 interrupts a running statement; psycopg asks the server to cancel.
+                for name in ("interrupt", "cancel_safe", "cancel"):
+                    stop = getattr(raw, name, None)
+                    if callable(stop):
+                        stop()
+                        return
 
             def work() -> tuple[list[str], list[tuple[Any, ...]], int | None]:
+                self._start(connection, timeout)
                 result = connection.execute(text(query.sql_with_colon_params()), query.params)
                 columns = list(result.keys())
                 rows = [tuple(r) for r in result.fetchmany(row_cap + 1)]
@@ -227,8 +241,54 @@ class SQLAlchemyWarehouse:
                         total += len(chunk)
                 return columns, rows, total
 
-            columns, rows, total = _with_timeout(work, interrupt, timeout)
+            try:
+                columns, rows, total = _with_timeout(work, interrupt, timeout)
+            except WarehouseError as error:
+                if _is_cancellation(error):
+                    raise QueryTimeout(
+                        f"the query took longer than {timeout:g} s and was stopped"
+                    ) from error
+                raise
+            finally:
+                connection.rollback()  # nothing to keep: every query only reads
         return _result(columns, rows, row_cap, total)
+
+    def _start(self, connection: Any, timeout: float) -> None:
+        """Make the transaction read-only and bounded in time, where the engine can."""
+        from sqlalchemy import text
+
+        if self.kind.name == "postgres":
+            connection.execute(text("SET TRANSACTION READ ONLY"))
+            # The client cancels at `timeout`; the server's own limit, a little later, is
+            # the backstop for a client that dies mid-query.
+            milliseconds = str(round((timeout + _SERVER_TIMEOUT_MARGIN) * 1000))
+            connection.execute(
+                text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": milliseconds}
+            )
+        elif self.kind.name == "sqlite":
+            connection.execute(text("PRAGMA query_only = ON"))
 
     def close(self) -> None:
         self._engine.dispose()
+
+
+def _is_cancellation(error: BaseException) -> bool:
+    """PostgreSQL's "query_canceled" (57014), raised by its statement timeout."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if getattr(cause, "sqlstate", None) == "57014":
+            return True
+        cause = cause.__cause__ or getattr(cause, "orig", None)
+    return False
+
+
+def scheme_part(url: str) -> str:
+    return url.partition("://")[0]
+
+
+def _default_driver(kind: Kind, url: str) -> str:
+    """A bare ``postgresql://`` URL means psycopg 3 (SQLAlchemy's default is psycopg2)."""
+    scheme, separator, rest = url.partition("://")
+    if kind.name == "postgres" and separator and "+" not in scheme:
+        return f"postgresql+psycopg://{rest}"
+    return url
