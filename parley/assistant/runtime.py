@@ -20,6 +20,7 @@ from parley.assistant.planner import BuiltinPlanner, Planner
 from parley.assistant.semantic_model import SemanticModel, validate_model
 from parley.assistant.value_index import ValueIndex
 from parley.config import Settings
+from parley.kit.secretbox import SecretBox
 
 DUCKDB_PREFIX = "duckdb:///"
 
@@ -45,6 +46,14 @@ class Runtimes:
         self._settings = settings
         self._cache: dict[uuid.UUID, ModelRuntime] = {}
         self._lock = threading.Lock()
+        self._secrets: SecretBox | None = None
+
+    @property
+    def secrets(self) -> SecretBox:
+        """What opens the stored credentials of connections (its key read on first use)."""
+        if self._secrets is None:
+            self._secrets = SecretBox.from_settings(self._settings)
+        return self._secrets
 
     def get(
         self, model_id: uuid.UUID, definition: dict[str, Any], connection_url: str

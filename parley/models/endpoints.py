@@ -22,6 +22,7 @@ class ModelRecord(BaseModel):
     id: str
     name: str
     topics: list[str]
+    connectionId: str | None = None
 
 
 class ModelList(BaseModel):

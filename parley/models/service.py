@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.assistant.runtime import ModelRuntime, Runtimes, open_warehouse
 from parley.assistant.semantic_model import ModelError, SemanticModel, validate_model
+from parley.connections import repository as connections_repository
+from parley.connections import service as connections
 from parley.errors import BadRequest, NotFound
 from parley.kit import clock
 from parley.kit.cursors import CursorCodec, InvalidCursor
@@ -23,6 +25,7 @@ class RegisteredModel:
     id: uuid.UUID
     name: str
     topics: list[str]
+    connection_id: uuid.UUID | None = None
 
 
 def check_definition(definition: dict[str, Any], source: str = "<model>") -> SemanticModel:
@@ -37,16 +40,25 @@ async def register(
     org_id: uuid.UUID,
     *,
     name: str,
-    connection_url: str,
+    connection_url: str | None = None,
+    connection: str | None = None,
     definition: dict[str, Any],
     check_connection: bool = True,
 ) -> RegisteredModel:
-    """Validate a model (and that its warehouse opens) and store it for the organization."""
+    """Validate a model (and that its warehouse opens) and store it for the organization.
+
+    The warehouse is one of the organization's connections (by name or id; it was
+    tested when added) or a URL of its own."""
     model = check_definition(definition)
     name = name.strip()
     if not name or len(name) > 200:
         raise BadRequest("a model needs a name of 1 to 200 characters")
-    if check_connection:
+    if (connection_url is None) == (connection is None):
+        raise BadRequest("a model reads either a connection or a connection URL")
+    connection_id = None
+    if connection is not None:
+        connection_id = await connections.connection_id_for(conn, org_id, connection)
+    elif check_connection and connection_url is not None:
         try:
             warehouse = await anyio.to_thread.run_sync(open_warehouse, connection_url)
         except Exception as error:  # any driver's failure to connect is the user's to fix
@@ -57,10 +69,11 @@ async def register(
         org_id=org_id,
         name=name,
         connection_url=connection_url,
+        connection_id=connection_id,
         definition=definition,
         now=clock.utcnow(),
     )
-    return RegisteredModel(model_id, name, list(model.topics))
+    return RegisteredModel(model_id, name, list(model.topics), connection_id)
 
 
 async def runtime_for(
@@ -70,9 +83,11 @@ async def runtime_for(
     row = await repository.get_model(conn, org_id, model_id)
     if row is None:
         raise NotFound(f"No model {model_id}")
-    return await anyio.to_thread.run_sync(
-        runtimes.get, row.id, dict(row.definition), row.connection_url
-    )
+    url = row.connection_url
+    if row.connection_id is not None:
+        found = await connections_repository.get(conn, org_id, row.connection_id)
+        url = connections.full_url(found, runtimes.secrets)
+    return await anyio.to_thread.run_sync(runtimes.get, row.id, dict(row.definition), url)
 
 
 def _topics(definition: dict[str, Any]) -> list[str]:
@@ -109,6 +124,12 @@ async def list_models(
             "totalRecords": await repository.count(conn, org_id),
         },
         "records": [
-            {"id": str(row.id), "name": row.name, "topics": _topics(row.definition)} for row in rows
+            {
+                "id": str(row.id),
+                "name": row.name,
+                "topics": _topics(row.definition),
+                "connectionId": str(row.connection_id) if row.connection_id else None,
+            }
+            for row in rows
         ],
     }
