@@ -8,6 +8,7 @@ Results are JSON-friendly: dates and timestamps become ISO strings and Decimals 
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import duckdb
+from sqlglot import exp
 
 from parley.assistant.compiler import CompiledQuery
 from parley.connections.kinds import Dialect, Kind, MissingDriver, kind_of_url
@@ -180,6 +182,110 @@ class DuckDBWarehouse:
         self._connection.close()
 
 
+class ChDBWarehouse:
+    """ClickHouse's engine embedded in the process (chDB) over a local data directory.
+
+    Values are bound as ClickHouse query parameters (``{p0:String}``); each query runs
+    with ``readonly = 2`` (settings may change, data may not) and the engine's own
+    ``max_execution_time``, so a query past the timeout is stopped by ClickHouse itself.
+    """
+
+    dialect: Dialect = "clickhouse"
+
+    def __init__(self, path: Path) -> None:
+        import chdb  # the [chdb] extra
+
+        if not Path(path).is_dir():
+            raise FileNotFoundError(f"no chDB data directory at {path}")
+        self._path = str(path)
+        self._connection = chdb.connect(self._path)
+        self._lock = threading.Lock()  # one chDB connection runs one query at a time
+
+    def execute(
+        self,
+        query: CompiledQuery,
+        *,
+        row_cap: int = DEFAULT_ROW_CAP,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> QueryResult:
+        if query.dialect != "clickhouse":
+            raise ValueError(f"query compiled for {query.dialect}, not clickhouse")
+        tree = query.expression.copy()
+        params: dict[str, str] = {}
+        for node in list(tree.find_all(exp.Placeholder)):
+            value = query.params[node.name]
+            type_name, text = _clickhouse_param(value)
+            node.replace(exp.var(f"{{{node.name}:{type_name}}}"))
+            params[node.name] = text
+        settings = f"readonly = 2, max_execution_time = {max(timeout, 0.001):g}"
+        sql = f"{tree.sql(dialect='clickhouse', identify=True)} SETTINGS {settings}"
+        with self._lock:
+            try:
+                output = self._connection.query(sql, "JSONCompact", params=params)
+            except Exception as error:
+                self._reopen()
+                if "TIMEOUT_EXCEEDED" in str(error):
+                    raise QueryTimeout(
+                        f"the query took longer than {timeout:g} s and was stopped"
+                    ) from error
+                raise WarehouseError(str(error)) from error
+        data = json.loads(output.bytes() if hasattr(output, "bytes") else str(output))
+        types = [column["type"] for column in data["meta"]]
+        columns = [column["name"] for column in data["meta"]]
+        if len(query.columns) == len(columns):
+            columns = list(query.columns)
+        rows = [
+            tuple(_from_clickhouse(v, t) for v, t in zip(row, types, strict=True))
+            for row in data["data"]
+        ]
+        return _result(columns, rows, row_cap, len(rows))
+
+    def _reopen(self) -> None:
+        # A failed query can leave its partial output in the connection, to be read back
+        # as the start of the next query's answer: start afresh instead.
+        import chdb
+
+        self._connection.close()
+        self._connection = chdb.connect(self._path)
+
+    def close(self) -> None:
+        self._connection.close()
+
+
+def _clickhouse_param(value: Any) -> tuple[str, str]:
+    if isinstance(value, bool):
+        return "Bool", "true" if value else "false"
+    if isinstance(value, int):
+        return "Int64", str(value)
+    if isinstance(value, float):
+        return "Float64", repr(value)
+    if isinstance(value, datetime):
+        return "DateTime64(6)", value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return "Date", value.isoformat()
+    return "String", str(value)
+
+
+def _from_clickhouse(value: Any, type_name: str) -> Any:
+    """JSON text back to the Python value the other engines' drivers give."""
+    if value is None:
+        return None
+    bare = (
+        type_name.removeprefix("Nullable(").removesuffix(")")
+        if "Nullable" in type_name
+        else type_name
+    )
+    if bare.startswith("DateTime"):
+        return datetime.fromisoformat(str(value))
+    if bare == "Date" or bare == "Date32":
+        return date.fromisoformat(str(value))
+    if bare.startswith("Decimal"):
+        return Decimal(str(value))
+    if bare.startswith(("Int", "UInt")) and isinstance(value, str):
+        return int(value)
+    return value
+
+
 class SQLAlchemyWarehouse:
     """Any warehouse reachable through a synchronous SQLAlchemy URL (PostgreSQL, SQLite,
     and the kinds whose SQLAlchemy dialect comes with their extra).
@@ -233,6 +339,8 @@ class SQLAlchemyWarehouse:
                 self._start(connection, timeout)
                 result = connection.execute(text(query.sql_with_colon_params()), query.params)
                 columns = list(result.keys())
+                if len(query.columns) == len(columns):  # aliases may be positional
+                    columns = list(query.columns)
                 rows = [tuple(r) for r in result.fetchmany(row_cap + 1)]
                 total = None
                 if len(rows) > row_cap:
@@ -287,8 +395,12 @@ def scheme_part(url: str) -> str:
 
 
 def _default_driver(kind: Kind, url: str) -> str:
-    """A bare ``postgresql://`` URL means psycopg 3 (SQLAlchemy's default is psycopg2)."""
+    """The driver of each kind's extra when the URL names none: a bare ``postgresql://``
+    means psycopg 3 (SQLAlchemy's default is psycopg2), ``clickhouse://``
+    clickhouse-connect (whose SQLAlchemy dialect is called clickhousedb)."""
     scheme, separator, rest = url.partition("://")
     if kind.name == "postgres" and separator and "+" not in scheme:
         return f"postgresql+psycopg://{rest}"
+    if kind.name == "clickhouse" and separator and scheme == "clickhouse":
+        return f"clickhousedb://{rest}"
     return url

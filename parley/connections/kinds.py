@@ -53,7 +53,7 @@ class Kind:
     extra: str | None  # `pip install 'parley[<extra>]'`; None when always installed
 
     def missing_modules(self) -> list[str]:
-        return [m for m in self.modules if importlib.util.find_spec(m) is None]
+        return [m for m in self.modules if not _importable(m)]
 
     def require_driver(self) -> None:
         missing = self.missing_modules()
@@ -64,6 +64,13 @@ class Kind:
             )
         if missing:
             raise MissingDriver(f"the {self.label} driver is missing (no module {missing[0]!r})")
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # a dotted name whose parent package is missing
+        return False
 
 
 KINDS: dict[str, Kind] = {
@@ -79,9 +86,21 @@ KINDS: dict[str, Kind] = {
             ("psycopg",),
             "postgres",
         ),
-        Kind("spark", "Apache Spark", "spark", ("sc", "spark"), ("pyspark",), "spark"),
         Kind(
-            "databricks", "Databricks", "databricks", ("databricks",), ("databricks",), "databricks"
+            "spark",
+            "Apache Spark (Spark Connect)",
+            "spark",
+            ("sc",),
+            ("pyspark.sql.connect",),
+            "spark",
+        ),
+        Kind(
+            "databricks",
+            "Databricks",
+            "databricks",
+            ("databricks",),
+            ("databricks.sqlalchemy",),
+            "databricks",
         ),
         Kind(
             "snowflake",
@@ -94,7 +113,8 @@ KINDS: dict[str, Kind] = {
         Kind(
             "bigquery", "BigQuery", "bigquery", ("bigquery",), ("sqlalchemy_bigquery",), "bigquery"
         ),
-        Kind("trino", "Trino", "trino", ("trino",), ("trino",), "trino"),
+        Kind("trino", "Trino", "trino", ("trino",), ("trino.sqlalchemy",), "trino"),
+        Kind("chdb", "ClickHouse (embedded chDB)", "clickhouse", ("chdb",), ("chdb",), "chdb"),
         Kind(
             "clickhouse",
             "ClickHouse",

@@ -40,3 +40,27 @@ def load_postgres(source: Path, dsn: str) -> dict[str, int]:
             cursor.execute(b"ANALYZE")
         pg.commit()
     return counts
+
+
+def load_chdb(source: Path, directory: Path) -> dict[str, int]:
+    """The demo tables in a chDB data directory (MergeTree tables, through Parquet)."""
+    import chdb
+
+    counts: dict[str, int] = {}
+    directory.mkdir(parents=True, exist_ok=True)
+    scratch = directory.parent / f"{directory.name}-parquet"
+    scratch.mkdir(exist_ok=True)
+    with duckdb.connect(str(source), read_only=True) as duck:
+        for table in TABLES:
+            duck.execute(f"COPY {table} TO '{scratch / table}.parquet' (FORMAT parquet)")
+            counts[table] = duck.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+    connection = chdb.connect(str(directory))
+    try:
+        for table in TABLES:
+            connection.query(
+                f"CREATE TABLE {table} ENGINE = MergeTree ORDER BY tuple() AS "
+                f"SELECT * FROM file('{scratch / table}.parquet', Parquet)"
+            )
+    finally:
+        connection.close()
+    return counts

@@ -12,7 +12,7 @@ import pytest
 import sqlglot
 
 from parley.assistant.compiler import CompiledQuery, compile_query
-from parley.assistant.evaluation import run_eval
+from parley.assistant.evaluation import judge, run_eval
 from parley.assistant.executor import (
     DuckDBWarehouse,
     QueryTimeout,
@@ -23,6 +23,7 @@ from parley.assistant.query import SemanticQuery
 from parley.assistant.semantic_model import SemanticModel
 from parley.connections.kinds import MissingDriver
 from tests.demo.warehouses import NOW
+from tests.warehouses.shapes import SHAPES
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT / "eval" / "examples.yaml"
@@ -104,3 +105,15 @@ def test_a_missing_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> No
         SQLAlchemyWarehouse("postgresql://parley@127.0.0.1:1/warehouse")
     with pytest.raises(MissingDriver, match=r"pip install 'parley\[snowflake\]'"):
         SQLAlchemyWarehouse("snowflake://parley@account/warehouse")
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+def test_every_shape_answers_as_on_duckdb(
+    shape: str, model: SemanticModel, duck: DuckDBWarehouse, postgres_warehouse: SQLAlchemyWarehouse
+) -> None:
+    query = SHAPES[shape]
+    expected = duck.execute(compile_query(query, model, "duckdb"), row_cap=100_000)
+    actual = postgres_warehouse.execute(compile_query(query, model, "postgres"), row_cap=100_000)
+    assert expected.rows, "a shape whose answer is empty proves little"
+    assert actual.columns == expected.columns
+    assert judge([tuple(r) for r in expected.rows], [tuple(r) for r in actual.rows]) is None
