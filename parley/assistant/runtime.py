@@ -17,6 +17,7 @@ from typing import Any
 from parley.assistant.executor import (
     ChDBWarehouse,
     DuckDBWarehouse,
+    SparkConnectWarehouse,
     SQLAlchemyWarehouse,
     Warehouse,
 )
@@ -33,7 +34,8 @@ DUCKDB_PREFIX = "duckdb:///"
 
 def open_warehouse(connection_url: str) -> Warehouse:
     """``duckdb:///path/to/file.duckdb`` opens a DuckDB file read-only and
-    ``chdb:///path/to/dir`` a chDB data directory; any other URL is handed to SQLAlchemy
+    ``chdb:///path/to/dir`` a chDB data directory, ``sc://host:port`` is Spark Connect;
+    any other URL is handed to SQLAlchemy
     (a synchronous driver, e.g. ``postgresql://...`` through psycopg)."""
     if connection_url.startswith(DUCKDB_PREFIX):
         return DuckDBWarehouse(Path(connection_url[len(DUCKDB_PREFIX) :]))
@@ -41,6 +43,9 @@ def open_warehouse(connection_url: str) -> Warehouse:
     if kind.name == "chdb":
         kind.require_driver()
         return ChDBWarehouse(Path(connection_url.partition("://")[2] or "."))
+    if kind.name == "spark":
+        kind.require_driver()
+        return SparkConnectWarehouse(connection_url)
     return SQLAlchemyWarehouse(connection_url)
 
 

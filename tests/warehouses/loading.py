@@ -64,3 +64,23 @@ def load_chdb(source: Path, directory: Path) -> dict[str, int]:
     finally:
         connection.close()
     return counts
+
+
+def load_spark(source: Path, url: str, directory: Path) -> None:
+    """The demo tables as Parquet files in `directory`, declared as Spark tables through
+    Spark Connect at `url` (the server must see the same file system: it is local)."""
+    from pyspark.sql import SparkSession
+
+    directory.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(source), read_only=True) as duck:
+        for table in TABLES:
+            duck.execute(f"COPY {table} TO '{directory / table}.parquet' (FORMAT parquet)")
+    session = SparkSession.builder.remote(url).create()
+    try:
+        for table in TABLES:
+            session.sql(f"DROP TABLE IF EXISTS {table}")
+            session.sql(
+                f"CREATE TABLE {table} USING parquet LOCATION '{directory / table}.parquet'"
+            )
+    finally:
+        session.stop()
