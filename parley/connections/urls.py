@@ -32,8 +32,24 @@ def _is_secret(name: str) -> bool:
     return any(word in lowered for word in _SECRET_WORDS)
 
 
+def _split_spark(url: str) -> tuple[str, str | None]:
+    # Spark Connect: sc://host:port/;token=...;use_ssl=true (parameters after ";").
+    head, *pairs = url.split(";")
+    kept, hidden = [], {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        if _is_secret(name):
+            hidden[name] = value
+        else:
+            kept.append(pair)
+    public = ";".join([head, *kept])
+    return public, (json.dumps({"params": hidden}, sort_keys=True) if hidden else None)
+
+
 def split(url: str) -> tuple[str, str | None]:
     """(the URL without credentials, the credentials as JSON text or None)."""
+    if url.startswith("sc://"):
+        return _split_spark(url)
     parsed = _parse(url)
     secret: dict[str, Any] = {}
     if parsed.password is not None:
@@ -52,6 +68,10 @@ def join(public: str, secret: str | None) -> str:
     if secret is None:
         return public
     values = json.loads(secret)
+    if public.startswith("sc://"):
+        pairs = [f"{name}={value}" for name, value in values.get("params", {}).items()]
+        head = public if ";" in public or public.endswith("/") else public + "/"
+        return ";".join([head, *pairs])
     parsed = _parse(public)
     if "password" in values:
         parsed = parsed.set(password=values["password"])

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 from parley.cli import app as cli_app
 from parley.config import Settings
 from parley.connections import service as connections
+from parley.connections import urls
 from parley.db import Database
 from parley.demo.model import MODEL_PATH
 from parley.errors import BadRequest, Conflict, NotFound
@@ -218,3 +219,30 @@ def test_connection_commands(
     assert code == 0 and [c["name"] for c in listed["connections"]] == ["pg"]
     code, refused = parley("connections", "remove", "--org", str(org["id"]), "pg")
     assert code == 1 and refused["status"] == 409
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("postgresql://bob:pa%3Ass@db.internal:5432/shop", "pa:ss"),
+        ("snowflake://bob:hunter2@acme-xy123/shop/public?warehouse=wh&role=analyst", "hunter2"),
+        ("trino://bob@trino.internal:443/hive?access_token=tok-123&source=parley", "tok-123"),
+        ("databricks://token:dapi-999@adb.example.net?http_path=/sql/1&catalog=main", "dapi-999"),
+        ("sc://spark.example.net:443/;use_ssl=true;token=sc-777", "sc-777"),
+    ],
+)
+def test_credentials_leave_the_url_and_come_back(url: str, secret: str) -> None:
+    public, sealed = urls.split(url)
+    assert secret not in public and sealed is not None and secret in sealed
+    joined = urls.join(public, sealed)
+    if url.startswith("sc://"):
+        assert sorted(joined.split(";")) == sorted(url.split(";"))
+        return
+    before, after = make_url(url), make_url(joined)
+    assert after.password == before.password and dict(after.query) == dict(before.query)
+    assert (after.username, after.host, after.port, after.database) == (
+        before.username,
+        before.host,
+        before.port,
+        before.database,
+    )
