@@ -36,7 +36,8 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = Field(
         default=None,
         description="Key that signs pagination cursors; default: one generated and kept in "
-        "the state database, so every replica shares it.",
+        "the state database, so every replica shares it. Warehouse passwords are encrypted "
+        "with a key derived from it (default: a key file in home).",
     )
     log_level: str = Field(default="INFO", description="Log level: DEBUG, INFO, WARNING, ERROR.")
     access_log: bool = Field(default=True, description="Log one JSON line per HTTP request.")

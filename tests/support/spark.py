@@ -77,14 +77,14 @@ def start(timeout: float = 240.0) -> SparkServer:
         ),
         "spark-internal",
     ]
-    log = (root / "server.log").open("wb")
-    process = subprocess.Popen(
-        command,
-        cwd=root,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1"},
-    )
+    with (root / "server.log").open("wb") as log:  # the server keeps its own copy
+        process = subprocess.Popen(
+            command,
+            cwd=root,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1"},
+        )
     server = SparkServer(process, root, port)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
