@@ -24,6 +24,7 @@ from parley import firstrun, logs, migrate
 from parley.accounts import repository as accounts
 from parley.accounts import service as account_service
 from parley.assistant.evaluation import EvalReport, run_eval, run_remote_eval
+from parley.assistant.runtime import open_warehouse
 from parley.assistant.semantic_model import ModelError, load_model
 from parley.config import Settings
 from parley.connections import service as connections_service
@@ -640,6 +641,13 @@ def eval_command(
     model: Annotated[
         str | None, typer.Option(help="Model ID for --url (default: the first one listed).")
     ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            help="Run the answers on this warehouse URL instead (a copy of the demo data in "
+            "PostgreSQL, ClickHouse, Spark, ...); expected answers still come from --warehouse."
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Ask every question of a file and print pass or fail per question, then accuracy."""
@@ -648,7 +656,16 @@ def eval_command(
     if not path.exists():
         _fail(as_json, f"no warehouse at {path}; build one with `parley demo-data`", 400)
     now = settings.now or clock.utcnow()
-    if url is None:
+    if url is None and target is not None:
+        try:
+            other = open_warehouse(target)
+        except Exception as error:  # any driver's failure to connect is the user's to fix
+            _fail(as_json, f"cannot open the warehouse: {error}", 400)
+        try:
+            report = run_eval(file, path, load_demo_model(), now, target=other)
+        finally:
+            other.close()
+    elif url is None:
         report = run_eval(file, path, load_demo_model(), now)
     else:
         secret = token or _ask_defaults(settings).get("personalToken")

@@ -3,6 +3,7 @@ evaluation sets asked on it and judged against DuckDB's answers to the expected 
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import sqlglot
+from typer.testing import CliRunner
 
 from parley.assistant.compiler import CompiledQuery, compile_query
 from parley.assistant.evaluation import judge, run_eval
@@ -21,6 +23,7 @@ from parley.assistant.executor import (
 )
 from parley.assistant.query import SemanticQuery
 from parley.assistant.semantic_model import SemanticModel
+from parley.cli import app as cli_app
 from parley.connections.kinds import MissingDriver
 from tests.demo.warehouses import NOW
 from tests.warehouses.shapes import SHAPES
@@ -117,3 +120,42 @@ def test_every_shape_answers_as_on_duckdb(
     assert expected.rows, "a shape whose answer is empty proves little"
     assert actual.columns == expected.columns
     assert judge([tuple(r) for r in expected.rows], [tuple(r) for r in actual.rows]) is None
+
+
+def test_parley_eval_runs_the_answers_on_another_warehouse(
+    small_warehouse: Path,
+    postgres_warehouse_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PARLEY_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("PARLEY_NOW", NOW.isoformat())
+    result = CliRunner().invoke(
+        cli_app,
+        [
+            "eval",
+            "--file",
+            str(SHARED),
+            "--warehouse",
+            str(small_warehouse),
+            "--target",
+            postgres_warehouse_url,
+            "--json",
+        ],
+    )
+    report = json.loads(result.stdout)
+    assert report["total"] == 15 and report["passed"] == 15, result.stdout
+    assert all("%(p" in r["sql"] for r in report["results"] if r["query"]["filters"])
+    missing = CliRunner().invoke(
+        cli_app,
+        [
+            "eval",
+            "--warehouse",
+            str(small_warehouse),
+            "--target",
+            "trino://x@127.0.0.1/h",
+            "--json",
+        ],
+    )
+    assert missing.exit_code == 1 and "parley[trino]" in json.loads(missing.stdout)["detail"]
