@@ -2,10 +2,10 @@
 Connect: a local-mode server started from pyspark's jars, the demo data as Parquet
 tables, every query shape and the shared evaluation judged against DuckDB.
 
-Slow (the server takes tens of seconds to start), so opt-in:
+Slow (the server takes tens of seconds to start, the evaluation minutes), so opt-in:
 
     pip install -e '.[dev,spark]'    # and a Java 17+ runtime
-    pytest -m slow tests/warehouses/test_spark.py
+    PARLEY_TEST_SPARK=1 pytest -m slow tests/warehouses/test_spark.py
 
 PARLEY_TEST_SPARK_URL=sc://host:port uses a running server instead (it must read the
 test's temporary files, so it runs on this machine).
@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+if not (os.environ.get("PARLEY_TEST_SPARK") or os.environ.get("PARLEY_TEST_SPARK_URL")):
+    pytest.skip("Spark tests are opt-in: set PARLEY_TEST_SPARK=1", allow_module_level=True)
 pytest.importorskip("pyspark.sql.connect")
 pytestmark = pytest.mark.slow
 
