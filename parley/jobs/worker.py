@@ -32,7 +32,7 @@ from parley.jobs.signals import Pulse
 from parley.jobs.webhooks import Sender
 from parley.kit import clock
 from parley.kit.timestamps import to_wire
-from parley.models.service import runtime_for
+from parley.models.service import WarehouseUnavailable, runtime_for
 
 log = logging.getLogger("parley.jobs")
 Step = Literal["go", "stop"]
@@ -232,6 +232,10 @@ class Workers:
                 runtime = await runtime_for(conn, self.runtimes, job.organization_id, job.model_id)
             except NotFound as error:
                 raise JobFailed("The job's semantic model no longer exists.", "NO_MODEL") from error
+            except WarehouseUnavailable as error:
+                raise JobFailed(
+                    "The warehouse could not be opened.", "WAREHOUSE_ERROR", error.detail
+                ) from error
             previous = results.stored_query(
                 await repository.previous_result(conn, job.conversation_id, job.created_at)
             )

@@ -14,10 +14,17 @@ from parley.assistant.runtime import ModelRuntime, Runtimes, open_warehouse
 from parley.assistant.semantic_model import ModelError, SemanticModel, validate_model
 from parley.connections import repository as connections_repository
 from parley.connections import service as connections
-from parley.errors import BadRequest, NotFound
+from parley.errors import ApiError, BadRequest, NotFound
 from parley.kit import clock
 from parley.kit.cursors import CursorCodec, InvalidCursor
 from parley.models import repository
+
+
+class WarehouseUnavailable(ApiError):
+    """The model is fine but its warehouse cannot be opened now."""
+
+    status = 503
+    default_detail = "The model's warehouse cannot be opened"
 
 
 @dataclass(frozen=True)
@@ -83,11 +90,16 @@ async def runtime_for(
     row = await repository.get_model(conn, org_id, model_id)
     if row is None:
         raise NotFound(f"No model {model_id}")
-    url = row.connection_url
-    if row.connection_id is not None:
-        found = await connections_repository.get(conn, org_id, row.connection_id)
-        url = connections.full_url(found, runtimes.secrets)
-    return await anyio.to_thread.run_sync(runtimes.get, row.id, dict(row.definition), url)
+    try:
+        url = row.connection_url
+        if row.connection_id is not None:
+            found = await connections_repository.get(conn, org_id, row.connection_id)
+            url = connections.full_url(found, runtimes.secrets)
+        return await anyio.to_thread.run_sync(runtimes.get, row.id, dict(row.definition), url)
+    except ApiError:
+        raise
+    except Exception as error:  # a warehouse down, a driver or a key missing: say which
+        raise WarehouseUnavailable(f"cannot open the model's warehouse: {error}") from error
 
 
 def _topics(definition: dict[str, Any]) -> list[str]:

@@ -246,3 +246,25 @@ def test_credentials_leave_the_url_and_come_back(url: str, secret: str) -> None:
         before.port,
         before.database,
     )
+
+
+async def test_a_warehouse_that_is_down_is_a_clear_503(
+    client: httpx.AsyncClient, database: Database, org: Org
+) -> None:
+    async with database.write() as conn:
+        model = await models.register(
+            conn,
+            org.id,
+            name="Gone",
+            connection_url=f"postgresql://reader@127.0.0.1:{closed_port()}/shop",
+            definition=yaml.safe_load(MODEL_PATH.read_text()),
+            check_connection=False,  # it was up when registered
+        )
+    response = await client.post(
+        "/api/v1/ai/generate-query",
+        json={"modelId": str(model.id), "prompt": "Revenue by region"},
+        headers=bearer(org.owner.token),
+    )
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == 503 and body["detail"].startswith("cannot open the model's warehouse")
