@@ -59,12 +59,31 @@ class CompiledQuery:
     dialect: Dialect
     expression: exp.Select
 
-    def sql_with_colon_params(self) -> str:
-        """The same SQL with `:p0` placeholders, as SQLAlchemy's `text()` expects."""
-        tree = self.expression.copy()
+    def sql_with_colon_params(self, row_cap: int | None = None) -> str:
+        """The same SQL with `:p0` placeholders, as SQLAlchemy's `text()` expects; with
+        `row_cap`, capped in the SQL itself (see `capped`)."""
+        tree = self.expression.copy() if row_cap is None else capped(self.expression, row_cap)
         for node in list(tree.find_all(exp.Placeholder)):
             node.replace(exp.var(f":{node.name}"))
         return tree.sql(dialect=self.dialect, identify=True)
+
+
+TOTAL_COLUMN = "parley_total_rows"
+
+
+def capped(expression: exp.Expr, cap: int) -> exp.Expr:
+    """`expression` returning at most `cap` rows plus one, each carrying the number of
+    rows the whole query has: the engine stops early instead of sending every row to be
+    counted here. Anything but a SELECT is returned as it is."""
+    if not isinstance(expression, exp.Select):
+        return expression
+    inner = expression.copy()
+    order = inner.args.get("order")
+    total = exp.Window(this=exp.Count(this=exp.Star())).as_(TOTAL_COLUMN, quoted=True)
+    outer = exp.select(exp.Star(), total).from_(inner.subquery("capped", copy=False))
+    if order is not None:  # a subquery's order is not the outer query's
+        outer.set("order", order.copy())
+    return outer.limit(exp.Literal.number(cap + 1))
 
 
 # Where sqlglot's placeholder is not what the dialect's driver reads.

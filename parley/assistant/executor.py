@@ -21,7 +21,7 @@ from typing import Any, Protocol, TypeVar
 import duckdb
 from sqlglot import exp
 
-from parley.assistant.compiler import CompiledQuery
+from parley.assistant.compiler import TOTAL_COLUMN, CompiledQuery
 from parley.connections.kinds import Dialect, Kind, MissingDriver, kind_of_url
 
 JsonValue = str | int | float | bool | None
@@ -385,16 +385,21 @@ class SQLAlchemyWarehouse:
 
             def work() -> tuple[list[str], list[tuple[Any, ...]], int | None]:
                 self._start(connection, timeout)
-                result = connection.execute(text(query.sql_with_colon_params()), query.params)
+                sql = query.sql_with_colon_params(row_cap)
+                result = connection.execute(text(sql), query.params)
                 columns = list(result.keys())
-                if len(query.columns) == len(columns):  # aliases may be positional
-                    columns = list(query.columns)
                 rows = [tuple(r) for r in result.fetchmany(row_cap + 1)]
                 total = None
-                if len(rows) > row_cap:
+                if columns and columns[-1] == TOTAL_COLUMN:  # the cap ran in the engine
+                    columns.pop()
+                    total = int(rows[0][-1]) if rows else 0
+                    rows = [row[:-1] for row in rows]
+                elif len(rows) > row_cap:
                     total = len(rows)
                     while chunk := result.fetchmany(10_000):
                         total += len(chunk)
+                if len(query.columns) == len(columns):  # aliases may be positional
+                    columns = list(query.columns)
                 return columns, rows, total
 
             try:

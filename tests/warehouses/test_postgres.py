@@ -100,6 +100,16 @@ def test_the_row_cap_counts_every_row(
     capped = postgres_warehouse.execute(query, row_cap=3)
     assert capped.truncated and len(capped.rows) == 3
     assert capped.total_row_count == full.total_row_count == len(full.rows) > 3
+    assert capped.columns == ["users.city", "users.user_count"]
+    ranked = compile_query(SHAPES["ranking_top_5"], model, "postgres")
+    # The query's order survives the cap around it.
+    assert (
+        postgres_warehouse.execute(ranked, row_cap=2).rows
+        == (postgres_warehouse.execute(ranked).rows[:2])
+    )
+    # The engine stops after cap + 1 rows and counts the rest itself.
+    sent = query.sql_with_colon_params(3)
+    assert sent.endswith("LIMIT 4") and "COUNT(*) OVER ()" in sent
 
 
 def test_a_missing_driver_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
