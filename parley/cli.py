@@ -24,14 +24,16 @@ from parley import firstrun, logs, migrate
 from parley.accounts import repository as accounts
 from parley.accounts import service as account_service
 from parley.assistant.evaluation import EvalReport, run_eval, run_remote_eval
-from parley.assistant.runtime import DUCKDB_PREFIX
+from parley.assistant.runtime import DUCKDB_PREFIX, open_warehouse
 from parley.assistant.semantic_model import ModelError, load_model
 from parley.config import Settings
+from parley.connections import service as connections_service
 from parley.conversations import synthetic
 from parley.datasets import DATASETS, Dataset, dataset
 from parley.db import Database
 from parley.errors import ApiError, NotFound
 from parley.kit import clock, header_limit
+from parley.kit.secretbox import SecretBox
 from parley.llm import usage as llm_usage
 from parley.models import repository as models_repository
 from parley.models import service as models_service
@@ -43,10 +45,12 @@ orgs_app = typer.Typer(no_args_is_help=True, help="Organizations.")
 members_app = typer.Typer(no_args_is_help=True, help="Members of an organization.")
 keys_app = typer.Typer(no_args_is_help=True, help="API keys and personal access tokens.")
 models_app = typer.Typer(no_args_is_help=True, help="Semantic models.")
+connections_app = typer.Typer(no_args_is_help=True, help="Warehouse connections.")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(members_app, name="members")
 app.add_typer(keys_app, name="keys")
 app.add_typer(models_app, name="models")
+app.add_typer(connections_app, name="connections")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -593,8 +597,15 @@ def _register(
         async with database.write() as conn:
             if await accounts.get_organization(conn, org_id) is None:
                 raise NotFound(f"no organization {org_id}")
+            # A URL is the model's own warehouse; anything else names a stored connection.
+            is_url = "://" in connection or connection.startswith("duckdb:")
             return await models_service.register(
-                conn, org_id, name=name, connection_url=connection, definition=definition
+                conn,
+                org_id,
+                name=name,
+                connection_url=connection if is_url else None,
+                connection=None if is_url else connection,
+                definition=definition,
             )
 
     return _run(as_json, work)
@@ -606,7 +617,10 @@ def models_add(
     file: Annotated[Path, typer.Option("--file", help="The semantic model (YAML).")],
     connection: Annotated[
         str,
-        typer.Option(help="Warehouse: duckdb:///path/file.duckdb or a SQLAlchemy URL."),
+        typer.Option(
+            help="The organization's connection (name or ID, see `parley connections`), "
+            "or a warehouse URL: duckdb:///path/file.duckdb, postgresql://..."
+        ),
     ],
     name: Annotated[str | None, typer.Option(help="Name (default: the file's name).")] = None,
     as_json: JsonFlag = False,
@@ -616,7 +630,12 @@ def models_add(
     model = _register(as_json, org_id, file, connection, name or file.stem)
     _emit(
         as_json,
-        {"id": str(model.id), "name": model.name, "topics": model.topics},
+        {
+            "id": str(model.id),
+            "name": model.name,
+            "topics": model.topics,
+            "connectionId": str(model.connection_id) if model.connection_id else None,
+        },
         f"Model {model.id} ({model.name}); topics: {', '.join(model.topics)}",
     )
 
@@ -632,10 +651,129 @@ def models_list(
     async def work(database: Database) -> list[dict[str, Any]]:
         async with database.read() as conn:
             rows = await models_repository.page(conn, org_id, after=None, limit=1000)
-        return [{"id": str(r.id), "name": r.name, "connection": r.connection_url} for r in rows]
+        return [
+            {
+                "id": str(r.id),
+                "name": r.name,
+                "connection": r.connection_url,
+                "connectionId": str(r.connection_id) if r.connection_id else None,
+            }
+            for r in rows
+        ]
 
     rows = _run(as_json, work)
     _emit(as_json, {"models": rows}, "\n".join(f"{r['id']}  {r['name']}" for r in rows))
+
+
+def _org(org: str) -> uuid.UUID:
+    return _uuid(org, "--org")
+
+
+async def _existing_org(conn: Any, org_id: uuid.UUID) -> None:
+    if await accounts.get_organization(conn, org_id) is None:
+        raise NotFound(f"no organization {org_id}")
+
+
+def _connection_line(info: connections_service.ConnectionInfo) -> str:
+    tested = info.tested_at.isoformat(timespec="seconds") if info.tested_at else "never"
+    return f"{info.id}  {info.name}  {info.kind}  {info.url}  (answered {tested})"
+
+
+OrgOption = Annotated[str, typer.Option("--org", help="Organization ID.")]
+
+
+@connections_app.command("add")
+def connections_add(
+    org: OrgOption,
+    name: Annotated[str, typer.Option(help="A name for the connection, unique in the org.")],
+    url: Annotated[
+        str,
+        typer.Option(
+            help="Warehouse URL, e.g. postgresql://user:password@host/db (docs/warehouses.md)."
+        ),
+    ],
+    test: Annotated[
+        bool, typer.Option("--test/--no-test", help="Run a query on it before saving.")
+    ] = True,
+    as_json: JsonFlag = False,
+) -> None:
+    """Add a warehouse connection (tested first; its password is stored encrypted)."""
+    org_id = _org(org)
+    settings = Settings()
+
+    async def work(database: Database) -> connections_service.ConnectionInfo:
+        async with database.write() as conn:
+            await _existing_org(conn, org_id)
+            return await connections_service.add(
+                conn,
+                org_id,
+                name=name,
+                url=url,
+                box=SecretBox.from_settings(settings),
+                query_timeout=settings.query_timeout,
+                test=test,
+            )
+
+    info = _run(as_json, work)
+    _emit(as_json, info.to_json(), f"Connection {_connection_line(info)}")
+
+
+@connections_app.command("test")
+def connections_test(
+    org: OrgOption,
+    connection: Annotated[str, typer.Argument(help="The connection's name or ID.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Run a query on a stored connection now."""
+    org_id = _org(org)
+    settings = Settings()
+
+    async def work(database: Database) -> connections_service.ConnectionInfo:
+        async with database.write() as conn:
+            return await connections_service.test(
+                conn,
+                org_id,
+                connection,
+                box=SecretBox.from_settings(settings),
+                query_timeout=settings.query_timeout,
+            )
+
+    info = _run(as_json, work)
+    _emit(as_json, info.to_json(), f"OK {_connection_line(info)}")
+
+
+@connections_app.command("list")
+def connections_list(org: OrgOption, as_json: JsonFlag = False) -> None:
+    """List an organization's connections (URLs without their credentials)."""
+    org_id = _org(org)
+
+    async def work(database: Database) -> list[connections_service.ConnectionInfo]:
+        async with database.read() as conn:
+            return await connections_service.list_connections(conn, org_id)
+
+    infos = _run(as_json, work)
+    _emit(
+        as_json,
+        {"connections": [i.to_json() for i in infos]},
+        "\n".join(_connection_line(i) for i in infos) or "No connections.",
+    )
+
+
+@connections_app.command("remove")
+def connections_remove(
+    org: OrgOption,
+    connection: Annotated[str, typer.Argument(help="The connection's name or ID.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Remove a connection no model reads any more."""
+    org_id = _org(org)
+
+    async def work(database: Database) -> connections_service.ConnectionInfo:
+        async with database.write() as conn:
+            return await connections_service.remove(conn, org_id, connection)
+
+    info = _run(as_json, work)
+    _emit(as_json, info.to_json(), f"Removed {info.name}")
 
 
 @app.command("eval")
@@ -673,6 +811,14 @@ def eval_command(
             "--model-file", help="Semantic model (YAML) in process (default: the dataset's)."
         ),
     ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            help="Run the answers on this warehouse URL instead (a copy of the dataset's data "
+            "in PostgreSQL, ClickHouse, Spark, ...); expected answers still come from "
+            "--warehouse."
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Ask every question of each set; print each answer as right, WRONG or REFUSED, then
@@ -704,15 +850,27 @@ def eval_command(
             _fail(as_json, f"cannot read {model_file}: {error}", 400)
         except ModelError as error:
             _fail(as_json, "\n".join(str(p) for p in error.problems), 400)
+    other = None
+    if target is not None:
+        if url is not None:
+            _fail(as_json, "--target and --url do not go together", 400)
+        try:
+            other = open_warehouse(target)
+        except Exception as error:  # any driver's failure to connect is the user's to fix
+            _fail(as_json, f"cannot open the warehouse: {error}", 400)
     reports: list[tuple[Path, EvalReport]] = []
-    for questions in sets:
-        if semantic_model is not None:
-            report = run_eval(questions, path, semantic_model, now)
-        elif secret is not None:
-            report = _remote_eval(questions, path, now, str(url), secret, model, as_json)
-        else:
-            raise AssertionError("either a model or a server answers")
-        reports.append((questions, report))
+    try:
+        for questions in sets:
+            if semantic_model is not None:
+                report = run_eval(questions, path, semantic_model, now, target=other)
+            elif secret is not None:
+                report = _remote_eval(questions, path, now, str(url), secret, model, as_json)
+            else:
+                raise AssertionError("either a model or a server answers")
+            reports.append((questions, report))
+    finally:
+        if other is not None:
+            other.close()
     if as_json:
         sets_json = [{"file": str(f), **r.to_json()} for f, r in reports]
         # One set keeps the flat shape scripts already read.

@@ -37,9 +37,10 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr | None = Field(
         default=None,
-        description="Key that signs pagination cursors and encrypts webhook signing secrets; "
-        "default: a cursor key generated and kept in the state database (so every replica "
-        "shares it) and an encryption key file, `secret.key` under home.",
+        description="Key that signs pagination cursors and encrypts webhook signing secrets "
+        "and warehouse passwords (each with a key of its own derived from it); default: a "
+        "cursor key generated and kept in the state database (so every replica shares it) "
+        "and an encryption key file, `secret.key` under home.",
     )
     log_level: str = Field(default="INFO", description="Log level: DEBUG, INFO, WARNING, ERROR.")
     access_log: bool = Field(default=True, description="Log one JSON line per HTTP request.")

@@ -90,6 +90,24 @@ api_keys = Table(
     ),
 )
 
+# A warehouse an organization's models read. The URL is kept without its password;
+# the password (or token) is encrypted apart (parley/kit/secretbox.py).
+connections = Table(
+    "connections",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column(
+        "organization_id", Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("sealed_secret", Text, nullable=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("tested_at", UtcDateTime, nullable=True),
+    UniqueConstraint("organization_id", "name"),
+)
+
 models = Table(
     "models",
     metadata,
@@ -98,10 +116,15 @@ models = Table(
         "organization_id", Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
     ),
     Column("name", String(200), nullable=False),
-    Column("connection_url", Text, nullable=False),
+    # Either a connection of the organization or, as before connections existed, a URL.
+    Column("connection_url", Text, nullable=True),
+    Column("connection_id", Uuid, ForeignKey("connections.id", ondelete="RESTRICT"), nullable=True),
     Column("definition", JSON, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Index(None, "organization_id", "id"),
+    CheckConstraint(
+        "connection_url IS NOT NULL OR connection_id IS NOT NULL", name="has_connection"
+    ),
 )
 
 conversations = Table(

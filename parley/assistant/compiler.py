@@ -1,9 +1,16 @@
 """Compile a semantic query to warehouse SQL with sqlglot's expression builder.
 
 Identifiers come only from the semantic model (view, table and column names, already
-checked when the model was loaded); every value from a query — filter values and the
-limit — becomes a named bound parameter (`p0`, `p1`, ...), never SQL text. Only the
-joins a query needs are emitted, following the topic's join graph.
+checked when the model was loaded); every filter value becomes a named bound parameter
+(`p0`, `p1`, ...), never SQL text. The limit, an integer the query model has already
+bounded, is written as a number: several engines (Trino, Spark, BigQuery) take no
+parameter in LIMIT. Only the joins a query needs are emitted, following the topic's
+join graph.
+
+sqlglot writes each dialect's quoting, functions and placeholders; what it cannot know
+is decided here: weeks start on Monday everywhere (BigQuery's plain WEEK starts on
+Sunday), BigQuery's timestamps are DATETIME (Parley's warehouse times are naive UTC) and
+its column names take no dots, and SQLite has no date_trunc at all.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlglot import exp
 
@@ -29,9 +36,7 @@ from parley.assistant.query import (
     resolve_query,
 )
 from parley.assistant.semantic_model import Measure, SemanticModel, Timeframe
-
-Dialect = Literal["duckdb", "postgres", "sqlite"]
-DIALECTS: tuple[Dialect, ...] = ("duckdb", "postgres", "sqlite")
+from parley.connections.kinds import DIALECTS, Dialect
 
 _TRUNC_UNITS: dict[Timeframe, str] = {
     "date": "DAY",
@@ -46,18 +51,53 @@ _TRUNC_UNITS: dict[Timeframe, str] = {
 class CompiledQuery:
     """SQL for one dialect, its parameters and the semantic name of each result column."""
 
-    sql: str  # placeholders in the native driver's style (duckdb $p0, sqlite :p0, psycopg %(p0)s)
+    # Placeholders as the dialect's usual driver spells them (duckdb $p0, sqlite :p0,
+    # psycopg and clickhouse-connect %(p0)s, BigQuery @p0, others :p0).
+    sql: str
     params: dict[str, Any]
     columns: tuple[str, ...]
     dialect: Dialect
     expression: exp.Select
 
-    def sql_with_colon_params(self) -> str:
-        """The same SQL with `:p0` placeholders, as SQLAlchemy's `text()` expects."""
-        tree = self.expression.copy()
+    def sql_with_colon_params(self, row_cap: int | None = None) -> str:
+        """The same SQL with `:p0` placeholders, as SQLAlchemy's `text()` expects; with
+        `row_cap`, capped in the SQL itself (see `capped`)."""
+        tree = self.expression.copy() if row_cap is None else capped(self.expression, row_cap)
         for node in list(tree.find_all(exp.Placeholder)):
             node.replace(exp.var(f":{node.name}"))
         return tree.sql(dialect=self.dialect, identify=True)
+
+
+TOTAL_COLUMN = "parley_total_rows"
+
+
+def capped(expression: exp.Expr, cap: int) -> exp.Expr:
+    """`expression` returning at most `cap` rows plus one, each carrying the number of
+    rows the whole query has: the engine stops early instead of sending every row to be
+    counted here. Anything but a SELECT is returned as it is."""
+    if not isinstance(expression, exp.Select):
+        return expression
+    inner = expression.copy()
+    order = inner.args.get("order")
+    total = exp.Window(this=exp.Count(this=exp.Star())).as_(TOTAL_COLUMN, quoted=True)
+    outer = exp.select(exp.Star(), total).from_(inner.subquery("capped", copy=False))
+    if order is not None:  # a subquery's order is not the outer query's
+        outer.set("order", order.copy())
+    return outer.limit(exp.Literal.number(cap + 1))
+
+
+# Where sqlglot's placeholder is not what the dialect's driver reads.
+_PYFORMAT = {"clickhouse"}
+# Engines whose column names cannot hold `view.field[grain]`: columns are named by position.
+_POSITIONAL_ALIASES = {"bigquery"}
+
+
+def render(tree: exp.Expr, dialect: Dialect) -> str:
+    if dialect in _PYFORMAT:
+        tree = tree.copy()
+        for node in list(tree.find_all(exp.Placeholder)):
+            node.replace(exp.var(f"%({node.name})s"))
+    return tree.sql(dialect=dialect, identify=True)
 
 
 def compile_query(
@@ -80,7 +120,7 @@ class _Builder:
 
     def build(self) -> CompiledQuery:
         q = self.query
-        projections = [self.field_sql(ref).as_(ref.key, quoted=True) for ref in q.fields]
+        projections = [self.field_sql(ref).as_(self.alias(ref), quoted=True) for ref in q.fields]
         groups = [self.field_sql(ref) for ref in q.fields if not ref.is_measure]
         where = [
             self.condition(self.field_sql(f.ref), f.condition, f.ref)
@@ -107,14 +147,14 @@ class _Builder:
         if q.sorts:
             select = select.order_by(
                 *(
-                    exp.Ordered(this=exp.column(ref.key, quoted=True), desc=desc)
+                    exp.Ordered(this=exp.column(self.alias(ref), quoted=True), desc=desc)
                     for ref, desc in q.sorts
                 )
             )
         if q.limit is not None:
-            select = select.limit(self.bind(q.limit))
+            select = select.limit(exp.Literal.number(int(q.limit)))
         return CompiledQuery(
-            sql=select.sql(dialect=self.dialect, identify=True),
+            sql=render(select, self.dialect),
             params=self.params,
             columns=tuple(ref.key for ref in q.fields),
             dialect=self.dialect,
@@ -122,6 +162,11 @@ class _Builder:
         )
 
     # -- names ---------------------------------------------------------------------------
+
+    def alias(self, ref: FieldRef) -> str:
+        if self.dialect in _POSITIONAL_ALIASES:
+            return f"c{self.query.fields.index(ref)}"
+        return ref.key
 
     def table(self, view: str) -> exp.Table:
         table = exp.to_table(self.model.views[view].table)
@@ -183,7 +228,7 @@ class _Builder:
         if isinstance(definition, Measure):
             return self.measure_sql(ref, definition)
         base = self.qualified(ref.field.key)
-        return self.truncate(base, ref.timeframe) if ref.timeframe else base
+        return self.truncate(base, ref.timeframe, ref.type) if ref.timeframe else base
 
     def measure_sql(self, ref: FieldRef, measure: Measure) -> exp.Expr:
         inner = (
@@ -206,9 +251,15 @@ class _Builder:
         }
         return aggregates[measure.type](inner)
 
-    def truncate(self, value: exp.Expr, timeframe: Timeframe) -> exp.Expr:
+    def truncate(self, value: exp.Expr, timeframe: Timeframe, kind: str) -> exp.Expr:
+        unit = _TRUNC_UNITS[timeframe]
+        if self.dialect == "bigquery":
+            grain = exp.var("WEEK(MONDAY)" if timeframe == "week" else unit)
+            if kind == "date":
+                return exp.DateTrunc(this=value, unit=grain)  # type: ignore[no-untyped-call]
+            return exp.DatetimeTrunc(this=value, unit=grain)
         if self.dialect != "sqlite":
-            return exp.TimestampTrunc(this=value, unit=exp.var(_TRUNC_UNITS[timeframe]))
+            return exp.TimestampTrunc(this=value, unit=exp.var(unit))
 
         # SQLite has no date_trunc: build the first day of the period as 'YYYY-MM-DD' text.
         def fn(name: str, *args: exp.Expr) -> exp.Expr:

@@ -13,11 +13,12 @@ sum). Everything else that is not the expected rows is wrong, including a wareho
 error. For an `expect: refusal` question a refusal is right and any rows are wrong.
 
 Every question goes through the same path as a job — planner, compiler, executor — in
-this process; the expected `sql` runs on the same warehouse, and the two row sets are
-compared by the file's rules: the same multiset of rows, numbers to 2 decimals, dates
-and timestamps as the first day of their period, column order and names free, row order
-free. In a conversation each turn is judged alone, but the planner sees its own previous
-answer, as it would in a thread.
+this process; the expected `sql` runs on the DuckDB warehouse, and the assistant's query
+either there too or on another warehouse holding the same data (`target`: PostgreSQL,
+Spark, ...); the two row sets are compared by the file's rules: the same multiset of
+rows, numbers to 2 decimals, dates and timestamps as the first day of their period,
+column order and names free, row order free. In a conversation each turn is judged
+alone, but the planner sees its own previous answer, as it would in a thread.
 
 `run_eval` is the one entry point (the CLI calls it; an HTTP mode can reuse `judge`).
 """
@@ -38,7 +39,7 @@ from typing import Any, Literal
 import yaml
 
 from parley.assistant.compiler import compile_query
-from parley.assistant.executor import DuckDBWarehouse
+from parley.assistant.executor import DuckDBWarehouse, Warehouse
 from parley.assistant.planner import BuiltinPlanner, CannotAnswer, Planner
 from parley.assistant.query import QueryError, SemanticQuery
 from parley.assistant.semantic_model import SemanticModel, load_model
@@ -176,20 +177,27 @@ def run_eval(
     *,
     planner: Planner | None = None,
     progress: Callable[[int, int], None] | None = None,
+    target: Warehouse | None = None,
 ) -> EvalReport:
-    """Ask every question of `questions_file` and judge the answers (see module docs)."""
+    """Ask every question of `questions_file` and judge the answers (see module docs).
+
+    The assistant's queries run on `target` when given (it must hold the data of the
+    DuckDB file at `warehouse_path`, which answers the expected SQL)."""
     semantic_model = model if isinstance(model, SemanticModel) else load_model(model)
     groups = load_questions(questions_file)
     warehouse = DuckDBWarehouse(warehouse_path)
     try:
         if planner is None:
-            planner = BuiltinPlanner(semantic_model, ValueIndex.build(semantic_model, warehouse))
+            values = ValueIndex.build(semantic_model, target or warehouse)
+            planner = BuiltinPlanner(semantic_model, values)
         report = EvalReport()
         total = sum(len(g) for g in groups)
         for group in groups:
             previous: SemanticQuery | None = None
             for question in group:
-                result = ask(question, planner, semantic_model, warehouse, now, previous)
+                result = ask(
+                    question, planner, semantic_model, warehouse, now, previous, target=target
+                )
                 if result.query is not None:
                     previous = SemanticQuery.model_validate(result.query)
                 report.results.append(result)
@@ -207,8 +215,11 @@ def ask(
     warehouse: DuckDBWarehouse,
     now: datetime,
     previous: SemanticQuery | None = None,
+    *,
+    target: Warehouse | None = None,
 ) -> QuestionResult:
-    """Plan, compile and run one question, then judge it against its expected SQL."""
+    """Plan, compile and run one question (on `target`, else on `warehouse`), then judge
+    it against its expected SQL run on `warehouse`."""
     started = time.perf_counter()
     expected = expected_rows(question, warehouse, now)
     try:
@@ -219,11 +230,12 @@ def ask(
         return _refused(question, f"could not answer: {outcome.message}", started)
     query = outcome.query.model_dump(mode="json")
     try:
-        compiled = compile_query(outcome.query, model, "duckdb")
+        runner: Warehouse = target or warehouse
+        compiled = compile_query(outcome.query, model, runner.dialect)
     except QueryError as error:
         return _refused(question, f"query refused: {error}", started, query)
     try:
-        actual = warehouse.execute(compiled, row_cap=100_000, timeout=60)
+        actual = runner.execute(compiled, row_cap=100_000, timeout=60)
     except RuntimeError as error:
         return QuestionResult(
             question,

@@ -14,21 +14,38 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from parley.assistant.executor import DuckDBWarehouse, SQLAlchemyWarehouse, Warehouse
+from parley.assistant.executor import (
+    ChDBWarehouse,
+    DuckDBWarehouse,
+    SparkConnectWarehouse,
+    SQLAlchemyWarehouse,
+    Warehouse,
+)
 from parley.assistant.llm_planner import LLMPlanner
 from parley.assistant.planner import BuiltinPlanner, Planner
 from parley.assistant.semantic_model import SemanticModel, validate_model
 from parley.assistant.value_index import ValueIndex
 from parley.config import Settings
+from parley.connections.kinds import kind_of_url
+from parley.kit.secretbox import SecretBox
 
 DUCKDB_PREFIX = "duckdb:///"
 
 
 def open_warehouse(connection_url: str) -> Warehouse:
-    """``duckdb:///path/to/file.duckdb`` opens a DuckDB file read-only; any other URL is
-    handed to SQLAlchemy (a synchronous driver, e.g. ``postgresql+psycopg://...``)."""
+    """``duckdb:///path/to/file.duckdb`` opens a DuckDB file read-only and
+    ``chdb:///path/to/dir`` a chDB data directory, ``sc://host:port`` is Spark Connect;
+    any other URL is handed to SQLAlchemy
+    (a synchronous driver, e.g. ``postgresql://...`` through psycopg)."""
     if connection_url.startswith(DUCKDB_PREFIX):
         return DuckDBWarehouse(Path(connection_url[len(DUCKDB_PREFIX) :]))
+    kind = kind_of_url(connection_url)
+    if kind.name == "chdb":
+        kind.require_driver()
+        return ChDBWarehouse(Path(connection_url.partition("://")[2] or "."))
+    if kind.name == "spark":
+        kind.require_driver()
+        return SparkConnectWarehouse(connection_url)
     return SQLAlchemyWarehouse(connection_url)
 
 
@@ -45,6 +62,14 @@ class Runtimes:
         self._settings = settings
         self._cache: dict[uuid.UUID, ModelRuntime] = {}
         self._lock = threading.Lock()
+        self._secrets: SecretBox | None = None
+
+    @property
+    def secrets(self) -> SecretBox:
+        """What opens the stored credentials of connections (its key read on first use)."""
+        if self._secrets is None:
+            self._secrets = SecretBox.from_settings(self._settings)
+        return self._secrets
 
     def get(
         self, model_id: uuid.UUID, definition: dict[str, Any], connection_url: str

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import os
-import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from parley.config import Settings
+from parley.kit.secretbox import key_file
 
 PREFIX = "fernet:"
 _PURPOSE = b"parley webhook signing secrets"
@@ -40,27 +39,9 @@ def _derived(secret_key: str) -> bytes:
     return base64.urlsafe_b64encode(key)
 
 
-def _key_file(path: Path) -> bytes:
-    """The key in ``path``, created (0600, atomically) if there is none yet."""
-    with contextlib.suppress(FileNotFoundError):
-        return path.read_bytes().strip()
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    draft = path.with_name(f".{path.name}.{secrets.token_hex(6)}")
-    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(Fernet.generate_key() + b"\n")
-        # link() never replaces: if another process made the key first, theirs stands.
-        with contextlib.suppress(FileExistsError):
-            os.link(draft, path)
-    finally:
-        draft.unlink(missing_ok=True)
-    return path.read_bytes().strip()
-
-
 @lru_cache(maxsize=8)
 def _box(secret_key: str | None, previous: str, key_path: Path) -> MultiFernet:
-    keys = [_derived(secret_key) if secret_key else _key_file(key_path)]
+    keys = [_derived(secret_key) if secret_key else key_file(key_path)]
     keys += [_derived(old.strip()) for old in previous.split(",") if old.strip()]
     if secret_key:
         # Moving from the key file to PARLEY_SECRET_KEY: what the file sealed still opens.

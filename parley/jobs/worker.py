@@ -57,6 +57,7 @@ from parley.llm.numbers import unsupported_numbers
 from parley.llm.writer import write_answer
 from parley.metrics import Metrics
 from parley.models import repository as models_repository
+from parley.models.service import WarehouseUnavailable, open_runtime, warehouse_url
 
 log = logging.getLogger("parley.jobs")
 Step = Literal["go", "stop"]
@@ -395,6 +396,12 @@ class Workers:
         job, settings = claim.job, self.settings
         async with self.database.read() as conn:
             row = await models_repository.get_model(conn, job.organization_id, job.model_id)
+            try:
+                url = await warehouse_url(conn, self.runtimes, row) if row is not None else ""
+            except Exception as error:  # a connection's key missing or changed
+                raise JobFailed(
+                    "The warehouse could not be opened.", "WAREHOUSE_ERROR", str(error)
+                ) from error
             previous = results.stored_query(
                 await repository.previous_result(conn, job.conversation_id, job.created_at)
             )
@@ -404,9 +411,12 @@ class Workers:
             raise JobFailed("The job's semantic model no longer exists.", "NO_MODEL")
         # Outside the read: the first job on a model builds its runtime, which takes a
         # while, and the jobs behind it must not hold database connections meanwhile.
-        runtime = await anyio.to_thread.run_sync(
-            self.runtimes.get, row.id, dict(row.definition), row.connection_url
-        )
+        try:
+            runtime = await open_runtime(self.runtimes, row, url)
+        except WarehouseUnavailable as error:
+            raise JobFailed(
+                "The warehouse could not be opened.", "WAREHOUSE_ERROR", error.detail
+            ) from error
         now = settings.now or clock.utcnow()
         session: PlanSession | None = None
         if self.gateway is not None and isinstance(runtime.planner, LLMPlanner):

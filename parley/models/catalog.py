@@ -43,8 +43,9 @@ class ModelsQuery(BaseModel):
 
 
 def connection_id(org_id: uuid.UUID, connection_url: str) -> str:
-    """A stable id for a model's warehouse configuration: models on the same warehouse
-    share it, and it reveals nothing of the URL (which may hold a password)."""
+    """A stable id for the warehouse of a model registered with a URL of its own rather
+    than a stored connection: models on the same URL share it, and it reveals nothing of
+    the URL (which may hold a password)."""
     digest = hashlib.sha256(f"{org_id}:{connection_url}".encode()).hexdigest()
     return str(uuid.uuid5(_CONNECTIONS, digest))
 
@@ -57,7 +58,11 @@ def record(row: Any, *, branches: bool) -> dict[str, Any]:
         "name": row.name,
         "modelKind": KIND,
         "baseModelId": None,
-        "connectionId": connection_id(row.organization_id, row.connection_url),
+        # A model on one of the organization's connections carries that connection's id;
+        # one with a URL of its own, a stable id derived from the URL.
+        "connectionId": str(row.connection_id)
+        if row.connection_id is not None
+        else connection_id(row.organization_id, row.connection_url),
         "createdAt": created,
         # A registered model is never edited in place, so it was last updated when made.
         "updatedAt": created,

@@ -27,7 +27,10 @@ class ModelRecord(BaseModel):
     name: str
     modelKind: str = Field(description="Always SHARED: every member may query the model.")
     baseModelId: str | None = Field(description="Always null: Parley has no branches.")
-    connectionId: str = Field(description="Stable id of the model's warehouse configuration.")
+    connectionId: str = Field(
+        description="The model's connection (`parley connections`), or for a model registered "
+        "with a warehouse URL of its own, a stable id derived from that URL."
+    )
     createdAt: str
     updatedAt: str = Field(description="Models are not edited in place: equal to createdAt.")
     deletedAt: str | None = Field(description="Always null: deleted models are gone.")

@@ -23,9 +23,10 @@ async def insert_model(
     *,
     org_id: uuid.UUID,
     name: str,
-    connection_url: str,
+    connection_url: str | None,
     definition: dict[str, Any],
     now: datetime,
+    connection_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     model_id = uuid.uuid4()
     await conn.execute(
@@ -34,6 +35,7 @@ async def insert_model(
             organization_id=org_id,
             name=name,
             connection_url=connection_url,
+            connection_id=connection_id,
             definition=definition,
             created_at=now,
         )

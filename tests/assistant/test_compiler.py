@@ -1,4 +1,4 @@
-"""Semantic query → SQL for DuckDB, PostgreSQL and SQLite; values are always bound."""
+"""Semantic query → SQL for DuckDB, PostgreSQL and SQLite; filter values are always bound."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ EXPECTED = {
         '"order_items" LEFT JOIN "users" AS "users" ON "order_items"."user_id" = "users"."id" '
         'WHERE ("order_items"."created_at" >= $p0 AND "order_items"."created_at" < $p1) AND '
         '"users"."region" IN ($p2, $p3) GROUP BY "users"."region", DATE_TRUNC(\'MONTH\', '
-        '"order_items"."created_at") ORDER BY "order_items.revenue" DESC LIMIT $p4'
+        '"order_items"."created_at") ORDER BY "order_items.revenue" DESC LIMIT 5'
     ),
     "postgres": (
         'SELECT "users"."region" AS "users.region", DATE_TRUNC(\'MONTH\', '
@@ -46,7 +46,7 @@ EXPECTED = {
         'WHERE ("order_items"."created_at" >= %(p0)s AND "order_items"."created_at" < %(p1)s) '
         'AND "users"."region" IN (%(p2)s, %(p3)s) GROUP BY "users"."region", '
         'DATE_TRUNC(\'MONTH\', "order_items"."created_at") ORDER BY "order_items.revenue" '
-        "DESC NULLS LAST LIMIT %(p4)s"
+        "DESC NULLS LAST LIMIT 5"
     ),
     "sqlite": (
         'SELECT "users"."region" AS "users.region", STRFTIME(\'%Y-%m-01\', '
@@ -55,7 +55,7 @@ EXPECTED = {
         '"order_items" LEFT JOIN "users" AS "users" ON "order_items"."user_id" = "users"."id" '
         'WHERE ("order_items"."created_at" >= :p0 AND "order_items"."created_at" < :p1) AND '
         '"users"."region" IN (:p2, :p3) GROUP BY "users"."region", STRFTIME(\'%Y-%m-01\', '
-        '"order_items"."created_at") ORDER BY "order_items.revenue" DESC LIMIT :p4'
+        '"order_items"."created_at") ORDER BY "order_items.revenue" DESC LIMIT 5'
     ),
 }
 
@@ -64,7 +64,7 @@ EXPECTED = {
 def test_sql_for_each_dialect(model: SemanticModel, dialect: Any) -> None:
     compiled = compile_query(QUERY, model, dialect)
     assert compiled.sql == EXPECTED[dialect]
-    assert list(compiled.params.values())[2:] == ["Europe", "Asia", 5]
+    assert list(compiled.params.values())[2:] == ["Europe", "Asia"]
     assert compiled.columns == (
         "users.region",
         "order_items.created_at[month]",
@@ -74,7 +74,7 @@ def test_sql_for_each_dialect(model: SemanticModel, dialect: Any) -> None:
 
 def test_sqlalchemy_placeholders(model: SemanticModel) -> None:
     sql = compile_query(QUERY, model, "postgres").sql_with_colon_params()
-    assert ">= :p0" in sql and "IN (:p2, :p3)" in sql and sql.endswith("LIMIT :p4")
+    assert ">= :p0" in sql and "IN (:p2, :p3)" in sql and sql.endswith("LIMIT 5")
 
 
 def test_only_the_joins_needed(model: SemanticModel) -> None:

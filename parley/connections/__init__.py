@@ -1,0 +1,1 @@
+"""Warehouse connections: the kinds Parley speaks to, and each organization's connections."""
