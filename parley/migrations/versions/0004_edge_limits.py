@@ -2,7 +2,7 @@
 idempotent submit's request.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-30
 """
 

@@ -2,7 +2,7 @@
 settings and single-use embed sign-in sessions.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-30
 """
 

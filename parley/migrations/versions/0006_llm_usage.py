@@ -1,7 +1,7 @@
 """Tokens spent on the LLM per call, and organizations' monthly limits.
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 Create Date: 2026-11-30
 """
 
