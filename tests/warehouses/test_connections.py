@@ -158,11 +158,31 @@ def test_the_key_file_is_private_and_kept(tmp_path: Path) -> None:
     key_file = tmp_path / "home" / KEY_FILE
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert SecretBox.from_settings(settings).open(sealed) == "hunter2"
+    # Moving to PARLEY_SECRET_KEY: what the key file sealed still opens while it exists...
     keyed = Settings(_env_file=None, home=tmp_path / "home", secret_key="shared by replicas")
-    with pytest.raises(SecretUnreadable, match="PARLEY_SECRET_KEY"):
-        SecretBox.from_settings(keyed).open(sealed)
+    assert SecretBox.from_settings(keyed).open(sealed) == "hunter2"
+    # ...but not on a replica without the file, which shares only the setting.
     elsewhere = Settings(_env_file=None, home=tmp_path / "other", secret_key="shared by replicas")
+    with pytest.raises(SecretUnreadable, match="PARLEY_SECRET_KEY"):
+        SecretBox.from_settings(elsewhere).open(sealed)
     assert SecretBox.from_settings(elsewhere).open(SecretBox.from_settings(keyed).seal("x")) == "x"
+
+
+def test_a_rotated_key_still_opens_what_the_old_one_sealed(tmp_path: Path) -> None:
+    old = Settings(_env_file=None, home=tmp_path / "home", secret_key="before")
+    sealed = SecretBox.from_settings(old).seal("hunter2")
+    rotated = Settings(_env_file=None, home=tmp_path / "home", secret_key="after")
+    with pytest.raises(SecretUnreadable):
+        SecretBox.from_settings(rotated).open(sealed)
+    listed = Settings(
+        _env_file=None,
+        home=tmp_path / "home",
+        secret_key="after",
+        previous_secret_keys="older, before",
+    )
+    assert SecretBox.from_settings(listed).open(sealed) == "hunter2"
+    # New secrets are sealed with the new key alone.
+    assert SecretBox.from_settings(rotated).open(SecretBox.from_settings(listed).seal("x")) == "x"
 
 
 def test_connection_commands(
