@@ -510,8 +510,15 @@ class Workers:
                     )
                 )
             if isinstance(outcome, Plan):
-                # Any planner's filters must name values the warehouse holds.
-                outcome = await self._thread(partial(service.checked, runtime, outcome))
+                # Any planner's filters must name values the warehouse holds; the model
+                # is told which do not, and may correct its query while rounds remain.
+                checked = await self._thread(partial(service.checked, runtime, outcome))
+                if isinstance(checked, CannotAnswer) and session is not None and not last:
+                    session.feedback(
+                        f"{checked.message} Filter only on values that exist; correct the query."
+                    )
+                    continue
+                outcome = checked
             if isinstance(outcome, CannotAnswer):
                 raise _cannot(outcome)
             plan = outcome

@@ -30,7 +30,10 @@ GOOD = {
     "fields": ["users.region", "order_items.revenue"],
     "sorts": [{"column_name": "order_items.revenue", "sort_descending": True}],
 }
-NOWHERE = {**GOOD, "filters": {"users.region": "Atlantis"}}
+# A query that is valid and names real values, but matches no rows.
+NOWHERE = {**GOOD, "filters": {"order_items.created_at": {"gte": "1990-01-01", "lt": "1991-01-01"}}}
+# A query naming a value the warehouse does not hold.
+ATLANTIS = {**GOOD, "filters": {"users.region": "Atlantis"}}
 
 
 @pytest.fixture
@@ -83,8 +86,11 @@ async def test_the_model_plans_and_writes_the_answer(
     job = await wait_final(client, token, submitted["jobId"])
     assert job["state"] == "COMPLETE", job
     result = await _result(client, token, submitted["jobId"])
-    # The fake quotes the first row it was shown; the table follows the text.
-    assert result["message"].startswith("The first row leads: **Region: ")
+    # How the question was read comes first; then the fake's text, which quotes the
+    # first row it was shown; the table follows the text.
+    reading, written = result["message"].split("\n\n", 1)
+    assert reading == "Revenue by region, highest first."
+    assert written.startswith("The first row leads: **Region: ")
     assert "| Region | Revenue |" in result["message"]
     use = result["usage"]
     assert use["calls"] == 2 and use["answerWrittenBy"] == "model" and use["iterations"] == 1
@@ -164,15 +170,41 @@ async def test_an_empty_result_is_shown_to_the_model_which_corrects_it(
     assert correction["role"] == "tool" and "returned no rows" in correction["content"]
 
 
+async def test_a_value_the_warehouse_lacks_is_shown_to_the_model_which_corrects_it(
+    client: httpx.AsyncClient, org: Org, model_id: str, fake_llm: FakeLLM
+) -> None:
+    fake_llm.replies(ToolCall("semantic_query", ATLANTIS), ToolCall("semantic_query", GOOD))
+    token = org.owner.token
+    submitted = (await submit(client, token, model_id, "Revenue by region")).json()
+    assert (await wait_final(client, token, submitted["jobId"]))["state"] == "COMPLETE"
+    result = await _result(client, token, submitted["jobId"])
+    assert result["usage"]["iterations"] == 2
+    correction = fake_llm.requests[1]["body"]["messages"][-1]
+    assert "I could not find 'Atlantis'" in correction["content"]
+
+
+async def test_a_value_the_warehouse_lacks_is_refused_on_the_last_round(
+    client: httpx.AsyncClient, org: Org, model_id: str, fake_llm: FakeLLM
+) -> None:
+    fake_llm.replies(*[ToolCall("semantic_query", ATLANTIS)] * 3)
+    token = org.owner.token
+    submitted = (await submit(client, token, model_id, "Revenue in Atlantis")).json()
+    job = await wait_final(client, token, submitted["jobId"])
+    assert job["state"] == "FAILED" and job["error"]["code"] == "CANNOT_ANSWER", job
+    assert "Atlantis" in job["error"]["message"]
+    # Nothing ran: no rows were ever fetched for a value that does not exist.
+    assert len(fake_llm.requests) == 3
+
+
 async def test_an_empty_result_the_model_stands_by_is_the_answer(
     client: httpx.AsyncClient, org: Org, model_id: str, fake_llm: FakeLLM
 ) -> None:
     fake_llm.replies(ToolCall("semantic_query", NOWHERE), ToolCall("semantic_query", NOWHERE))
     token = org.owner.token
-    submitted = (await submit(client, token, model_id, "Revenue in Atlantis")).json()
+    submitted = (await submit(client, token, model_id, "Revenue in 1990")).json()
     assert (await wait_final(client, token, submitted["jobId"]))["state"] == "COMPLETE"
     result = await _result(client, token, submitted["jobId"])
-    assert result["message"] == "No data matched the question."
+    assert result["message"].endswith("No data matched the question.")
     # Two plans, no answer to write from no rows.
     assert result["usage"]["iterations"] == 2 and len(fake_llm.requests) == 2
 
@@ -259,7 +291,9 @@ async def test_the_event_stream_carries_the_answer_as_it_is_written(
     assert len(drafts) >= 2
     assert all(later.startswith(earlier) for earlier, later in itertools.pairwise(drafts))
     assert all(words.startswith(draft) for draft in drafts)
-    assert (await _result(client, token, submitted["jobId"]))["message"].startswith(words)
+    message = (await _result(client, token, submitted["jobId"]))["message"]
+    # The stored answer: how the question was read, then the text the drafts built up.
+    assert message.split("\n\n", 1)[1].startswith(words)
 
 
 async def test_generate_query_plans_with_the_model_and_records_its_spend(
