@@ -9,6 +9,8 @@ import uuid
 import httpx
 from fastapi import FastAPI
 
+from parley.auth.throttle import failure_throttle_for
+
 
 def api_routes(app: FastAPI) -> list[tuple[str, str]]:
     """Every documented API operation, with its path parameters filled in."""
@@ -23,6 +25,9 @@ def api_routes(app: FastAPI) -> list[tuple[str, str]]:
 async def test_every_api_route_wants_a_token(app: FastAPI, client: httpx.AsyncClient) -> None:
     routes = api_routes(app)
     assert ("GET", "/api/v1/ai/conversations") in routes
+    # Every route gets a bad token here, far more than the failed-authentication throttle
+    # allows one address in a minute (tests/security covers the throttle itself).
+    app.state.auth_throttle = failure_throttle_for(app.state.database, 100_000)
     for method, path in routes:
         for headers in ({}, {"Authorization": "Bearer parley_pat_" + "f" * 48}):
             response = await client.request(method, path, headers=headers, json={})

@@ -89,7 +89,9 @@ async def test_random_tokens_are_always_401(
         response = await client.get(URL, headers={"Authorization": f"Bearer {token}"})
     except (UnicodeEncodeError, httpx.LocalProtocolError):
         return  # not a header value any HTTP client can send
-    assert response.status_code == 401
+    # 401, or 429 once this client has failed more often than the throttle allows: a
+    # random token never reads anything.
+    assert response.status_code in (401, 429)
     assert set(response.json()) == {"detail", "status"}
 
 
