@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, inspect
@@ -23,8 +22,7 @@ async def test_schema_matches_tables_and_downgrades_cleanly(database_url: str) -
         await migrate.upgrade(database)
         async with database.engine.connect() as conn:
             assert await conn.run_sync(_differences) == []
-        async with database.write() as conn:
-            await conn.run_sync(lambda c: command.downgrade(migrate.alembic_config(c), "base"))
+        await migrate.downgrade(database, "base")
         async with database.engine.connect() as conn:
             names = await conn.run_sync(lambda c: inspect(c).get_table_names())
         assert set(names) <= {"alembic_version"}

@@ -25,7 +25,6 @@ from typing import Any
 
 import httpx
 import pytest
-from alembic import command
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import func, select, text, update
@@ -545,7 +544,7 @@ async def test_webhook_settings_move_both_ways_between_schemas(
     async with database.write() as conn:
         await conn.execute(update(job_webhooks).values(secret="legacy-plain"))
         before = (await conn.execute(select(job_webhooks))).one()
-        await conn.run_sync(lambda c: command.downgrade(migrate.alembic_config(c), "0002"))
+    await migrate.downgrade(database, "0002")
     async with database.read() as conn:
         moved_back = (await conn.execute(text("SELECT webhook FROM jobs"))).scalar_one()
     if isinstance(moved_back, str):
