@@ -34,6 +34,7 @@ from parley.assistant.planning.building import (
     ordering,
     time_field,
 )
+from parley.assistant.planning.implied import event_dates, implied_measures
 from parley.assistant.planning.meanings import choose
 from parley.assistant.planning.periods import blank, cut_time, leftover_period
 from parley.assistant.planning.ranking import RANK_MEASURE_MARK, RANK_NOUN_MARK, read_ranking
@@ -172,7 +173,7 @@ class BuiltinPlanner:
     def read(self, prompt: str, topic: str, now: datetime) -> Reading:
         """Everything the prompt says, resolved against `topic`."""
         reading = Reading()
-        text = lower_text(prompt)
+        text = full = lower_text(prompt)
         reading.listing = _LISTING.search(text) is not None
         reading.nulls_asked = _NULLS.search(text) is not None
         text, reading.time_range = cut_time(text, now)
@@ -211,6 +212,8 @@ class BuiltinPlanner:
         reading.ignored.extend(leftovers.ignored)
         mentions = sorted([*mentions, *leftovers.mentions], key=lambda m: m.start)
         choose(self.model, mentions, words, base, views, reading)
+        if reading.time_range is not None and reading.time_field is None:
+            self._event_date(mentions, full, reading)
         covered = {i for m in mentions for i in range(m.start, m.end)}
         reading.unknown = [
             w
@@ -228,6 +231,30 @@ class BuiltinPlanner:
             ]
             reading.sort_measure = named[0] if named else None
         return reading
+
+    def _event_date(self, mentions: list[Any], text: str, reading: Reading) -> None:
+        """A period right after an event named as a value ("churned in Q3") is about the
+        date of that event: its own date field, or a question which date."""
+        for mention in mentions:
+            if mention.chosen is None or mention.chosen.kind != "value":
+                continue
+            word = mention.raw[-1]
+            found = event_dates(self.model, mention.chosen.field, word, text)
+            if found is None:
+                continue
+            matching, dates = found
+            if len(matching) == 1:
+                reading.time_field = matching[0]
+            elif len(dates) > 1:
+                period = reading.time_range.text if reading.time_range else ""
+                reading.unclear.append(
+                    Unclear(
+                        f"{word} {period}".strip(),
+                        "period",
+                        tuple(f"a period by {self.model.field(d).label.lower()}" for d in dates),
+                    )
+                )
+            return
 
     # -- building queries ----------------------------------------------------------------
 
@@ -251,6 +278,21 @@ class BuiltinPlanner:
                 unclear=self._unknown_fields(reading, topic),
             )
         measures = list(reading.measures)
+        if not measures and reading.rank_word is not None:
+            implied = implied_measures(self.model, reading.rank_word, self.model.topic_views(topic))
+            if implied is not None and len(implied) != 1:
+                return self.refuse(
+                    [
+                        Unclear(
+                            reading.rank_word,
+                            "field",
+                            tuple(self.model.field(k).label for k in implied),
+                            several=bool(implied),
+                        )
+                    ],
+                    topic,
+                )
+            measures = implied or []
         if not measures and not (reading.listing and reading.dimensions):
             measures = [self.default_measure(topic)]
         dimensions = [d for d, _ in reading.dimensions]
@@ -286,8 +328,14 @@ class BuiltinPlanner:
         return (Unclear(text, "field", self.vocabulary.closest(text, views)),)
 
     def default_measure(self, topic: str) -> str:
+        """With no measure named, a question counts rows ("top 3 reasons" are the most
+        frequent): the base view's count, else its first measure."""
         base = self.model.topics[topic].base_view
-        return f"{base}.{next(iter(self.model.views[base].measures))}"
+        measures = self.model.views[base].measures
+        for name, measure in measures.items():
+            if measure.type == "count":
+                return f"{base}.{name}"
+        return f"{base}.{next(iter(measures))}"
 
 
 def pick_topic(

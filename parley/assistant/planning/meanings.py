@@ -90,10 +90,9 @@ def choose(
         else:
             # A noun beside the real question ("average age of users") adds nothing.
             kind = None
-        if (
-            kind == "measure"
-            and others
-            and (mention.start in values_end or (before == "per" and "dimension" not in kinds))
+        if kind == "measure" and (
+            (others and mention.start in values_end)
+            or (before == "per" and "dimension" not in kinds)
         ):
             # "revenue excluding cancelled orders", "price per item": a noun, not a
             # second measure.
