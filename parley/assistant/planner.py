@@ -32,6 +32,7 @@ from parley.assistant.planning.building import (
     filter_value,
     group_several_values,
     ordering,
+    pinned,
     time_field,
 )
 from parley.assistant.planning.implied import event_dates, implied_measures
@@ -310,6 +311,8 @@ class BuiltinPlanner:
         )
         if unclear is not None:
             return self.refuse([unclear], topic)
+        # "in fiscal year 2025": a field named with its one value filters, it does not group.
+        dimensions = [d for d in dimensions if d in reading.grouped or not pinned(filters.get(d))]
         fields = dimensions + measures
         sorts, limit = ordering(self.model, fields, measures, reading, reading.dimensions)
         drop_empty_from_ranking(self.model, fields, filters, sorts, limit, reading)
