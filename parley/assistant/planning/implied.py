@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from parley.assistant.planning.ranking import better
 from parley.assistant.semantic_model import (
     TIME_TYPES,
     Dimension,
@@ -47,6 +48,8 @@ def implied_measures(model: SemanticModel, rank_word: str, views: list[str]) -> 
         key for view in views for key in (f"{view}.{m}" for m in model.views[view].measures)
     ]
     if rank_word in SPEED:
+        # A duration, where less is better: an "on-time rate" is no time.
+        measures = [k for k in measures if better(model.field(k)) == "lower"]
         strong = [k for k in measures if _words(model.field(k)) & _TIME]
         if strong:
             return strong

@@ -134,7 +134,8 @@ def place(
             for i, one, named_one in parts:
                 _record(out, one, shown, i, i + 1, named_one, model, values, fields)
             continue
-        if _second_measure_by_spelling(placed, named, mentions):
+        joined = start > 0 and words[start - 1] in _JOINERS
+        if not joined and _second_measure_by_spelling(placed, named, mentions):
             # A misspelling guess ("send" for "spend") never adds a measure to one the
             # prompt names outright.
             placed = None
