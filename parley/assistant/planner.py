@@ -90,7 +90,11 @@ class BuiltinPlanner:
                 weight = 2.0 if "measure" in kinds else 1.0
                 score += weight * (1.5 if on_base else 1.0)
             spoken = {topic.base_view.replace("_", " "), *(s.lower() for s in topic.synonyms)}
-            score += 0.5 * sum(1 for s in spoken if re.search(rf"\b{re.escape(s)}\b", text))
+            # Singular or plural alike: "per subscription" names the subscriptions topic.
+            stemmed = f" {' '.join(words)} "
+            score += 0.5 * sum(
+                1 for s in spoken if f" {' '.join(stem(w) for w in raw_tokens(s))} " in stemmed
+            )
             if score > 0:  # a smaller topic asks less of the warehouse: prefer it on a tie
                 score -= 0.01 * len(views)
             if score > best_score:

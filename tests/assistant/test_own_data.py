@@ -317,3 +317,26 @@ def test_a_misspelling_guess_adds_no_second_measure(own: tuple[BuiltinPlanner, A
     # Joined to the measure named, a misspelt measure is a second one asked for.
     both = ask(own, "average rent and lisings")
     assert both.query.fields == ["rentals.average_rent", "rentals.listings"]
+
+
+def test_a_topic_named_in_the_singular_is_picked() -> None:
+    from parley.assistant.semantic_model import parse_model
+
+    model = parse_model(
+        """
+views:
+  stock:
+    table: stock
+    measures: {n: {type: count, label: Count}}
+  licences:
+    table: licences
+    measures: {n: {type: count, label: Count}}
+topics:
+  stock: {base_view: stock}
+  licences: {base_view: licences}
+"""
+    )
+    planner = BuiltinPlanner(model)
+    assert planner.pick_topic("Count per licence") == "licences"
+    assert planner.pick_topic("Count of licences") == "licences"
+    assert planner.pick_topic("Count") == "stock"
