@@ -82,7 +82,18 @@ class BuiltinPlanner:
             topic = self.model.topics[name]
             views = self.model.topic_views(name)
             score = 0.0
-            for mention in self.vocabulary.find(words, raw, views):
+            mentions = self.vocabulary.find(words, raw, views)
+            covered = {i for m in mentions for i in range(m.start, m.end)}
+            # A word of a longer field name ("pay" of "days to pay") counts for less.
+            score += sum(
+                0.75
+                for i, w in enumerate(words)
+                if i not in covered
+                and w not in STOP_WORDS
+                and len(w) >= 3
+                and self.vocabulary.by_name_word(w, views)
+            )
+            for mention in mentions:
                 kinds = mention.kinds()
                 on_base = any(
                     self.model.field(c.field).view == topic.base_view for c in mention.candidates
@@ -117,6 +128,7 @@ class BuiltinPlanner:
         if topic is not None and topic not in self.model.topics:
             return CannotAnswer(f"There is no topic called {topic!r}.", tuple(self.model.topics))
         follow_up = previous is not None and follow_ups.is_follow_up(prompt)
+        picked = topic is None and (previous is None or previous.table not in self.model.topics)
         if topic is None:
             topic = (
                 previous.table
@@ -124,6 +136,16 @@ class BuiltinPlanner:
                 else self.pick_topic(prompt)
             )
         reading = self.read(prompt, topic, now)
+        if reading.unclear and picked:
+            # The topic that looked best left words unread; another that reads them all
+            # (the one field that uses them is there) answers the question asked.
+            for other in self.model.topics:
+                if other == topic:
+                    continue
+                again = self.read(prompt, other, now)
+                if not again.unclear and (again.measures or again.dimensions):
+                    topic, reading = other, again
+                    break
         if reading.unclear:
             return self.refuse(reading.unclear, topic)
         if previous is not None and previous.table == topic and not follow_up:

@@ -340,3 +340,42 @@ topics:
     assert planner.pick_topic("Count per licence") == "licences"
     assert planner.pick_topic("Count of licences") == "licences"
     assert planner.pick_topic("Count") == "stock"
+
+
+CLAIMS = """
+views:
+  people:
+    table: people
+    dimensions:
+      id: {type: number, primary_key: true, index_values: false}
+      name: {type: string, label: Person, synonyms: [people]}
+    measures: {n: {type: count, label: People}}
+  claims:
+    table: claims
+    dimensions:
+      person_id: {type: number, index_values: false}
+    measures:
+      average_days_to_pay: {type: average, sql: days, label: Average days to pay}
+topics:
+  people: {base_view: people}
+  claims:
+    base_view: claims
+    joins:
+      people: {relationship: many_to_one, foreign_key: claims.person_id, primary_key: people.id}
+"""
+
+
+def test_a_short_word_of_a_field_name_in_another_topic_is_read_there() -> None:
+    from parley.assistant.semantic_model import parse_model
+
+    planner = BuiltinPlanner(parse_model(CLAIMS))
+    # "people" points at the people topic, which cannot read "pay"; claims can.
+    assert planner.pick_topic("Which 3 people take the longest to pay?") == "people"
+    plan = planner.plan("Which 3 people take the longest to pay?", now=NOW)
+    assert isinstance(plan, Plan), plan
+    assert plan.topic == "claims"
+    assert plan.query.fields == ["people.name", "claims.average_days_to_pay"]
+    assert plan.query.sorts[0].sort_descending is True and plan.query.limit == 3
+    # A topic asked for explicitly is kept, and refuses what it cannot read.
+    kept = planner.plan("Which 3 people take the longest to pay?", topic="people", now=NOW)
+    assert isinstance(kept, CannotAnswer)

@@ -266,14 +266,15 @@ def _place_field(
     end: int,
 ) -> Mention | None:
     stems = tuple(words[start:end])
-    if end - start == 1 and len(stems[0]) >= 4:
-        found = (
-            vocabulary.by_name_word(stems[0], views)
-            or vocabulary.similar(stems[0], views)
-            or vocabulary.by_description(stems[0], views)
-        )
-        if found:
-            return Mention(start, end, stems, tuple(raw[start:end]), found)
+    if end - start != 1 or len(stems[0]) < 3:
+        return None
+    # A short word ("pay" of "days to pay") may name a field by a word of its name; only
+    # longer ones are guessed at as misspellings or read from descriptions.
+    found = vocabulary.by_name_word(stems[0], views)
+    if not found and len(stems[0]) >= 4:
+        found = vocabulary.similar(stems[0], views) or vocabulary.by_description(stems[0], views)
+    if found:
+        return Mention(start, end, stems, tuple(raw[start:end]), found)
     return None
 
 
