@@ -371,6 +371,7 @@ def test_a_short_word_of_a_field_name_in_another_topic_is_read_there() -> None:
     planner = BuiltinPlanner(parse_model(CLAIMS))
     # "people" points at the people topic, which cannot read "pay"; claims can.
     assert planner.pick_topic("Which 3 people take the longest to pay?") == "people"
+    assert planner.pick_topic("the longest to pay") == "claims"  # a word of a field name
     plan = planner.plan("Which 3 people take the longest to pay?", now=NOW)
     assert isinstance(plan, Plan), plan
     assert plan.topic == "claims"
