@@ -32,8 +32,10 @@ from parley.assistant.planning.building import (
     filter_value,
     group_several_values,
     ordering,
+    pinned,
     time_field,
 )
+from parley.assistant.planning.implied import event_dates, implied_measures
 from parley.assistant.planning.meanings import choose
 from parley.assistant.planning.periods import blank, cut_time, leftover_period
 from parley.assistant.planning.ranking import RANK_MEASURE_MARK, RANK_NOUN_MARK, read_ranking
@@ -80,7 +82,18 @@ class BuiltinPlanner:
             topic = self.model.topics[name]
             views = self.model.topic_views(name)
             score = 0.0
-            for mention in self.vocabulary.find(words, raw, views):
+            mentions = self.vocabulary.find(words, raw, views)
+            covered = {i for m in mentions for i in range(m.start, m.end)}
+            # A word of a longer field name ("pay" of "days to pay") counts for less.
+            score += sum(
+                0.75
+                for i, w in enumerate(words)
+                if i not in covered
+                and w not in STOP_WORDS
+                and len(w) >= 3
+                and self.vocabulary.by_name_word(w, views)
+            )
+            for mention in mentions:
                 kinds = mention.kinds()
                 on_base = any(
                     self.model.field(c.field).view == topic.base_view for c in mention.candidates
@@ -88,7 +101,11 @@ class BuiltinPlanner:
                 weight = 2.0 if "measure" in kinds else 1.0
                 score += weight * (1.5 if on_base else 1.0)
             spoken = {topic.base_view.replace("_", " "), *(s.lower() for s in topic.synonyms)}
-            score += 0.5 * sum(1 for s in spoken if re.search(rf"\b{re.escape(s)}\b", text))
+            # Singular or plural alike: "per subscription" names the subscriptions topic.
+            stemmed = f" {' '.join(words)} "
+            score += 0.5 * sum(
+                1 for s in spoken if f" {' '.join(stem(w) for w in raw_tokens(s))} " in stemmed
+            )
             if score > 0:  # a smaller topic asks less of the warehouse: prefer it on a tie
                 score -= 0.01 * len(views)
             if score > best_score:
@@ -111,6 +128,7 @@ class BuiltinPlanner:
         if topic is not None and topic not in self.model.topics:
             return CannotAnswer(f"There is no topic called {topic!r}.", tuple(self.model.topics))
         follow_up = previous is not None and follow_ups.is_follow_up(prompt)
+        picked = topic is None and (previous is None or previous.table not in self.model.topics)
         if topic is None:
             topic = (
                 previous.table
@@ -118,6 +136,16 @@ class BuiltinPlanner:
                 else self.pick_topic(prompt)
             )
         reading = self.read(prompt, topic, now)
+        if reading.unclear and picked:
+            # The topic that looked best left words unread; another that reads them all
+            # (the one field that uses them is there) answers the question asked.
+            for other in self.model.topics:
+                if other == topic:
+                    continue
+                again = self.read(prompt, other, now)
+                if not again.unclear and (again.measures or again.dimensions):
+                    topic, reading = other, again
+                    break
         if reading.unclear:
             return self.refuse(reading.unclear, topic)
         if previous is not None and previous.table == topic and not follow_up:
@@ -172,7 +200,7 @@ class BuiltinPlanner:
     def read(self, prompt: str, topic: str, now: datetime) -> Reading:
         """Everything the prompt says, resolved against `topic`."""
         reading = Reading()
-        text = lower_text(prompt)
+        text = full = lower_text(prompt)
         reading.listing = _LISTING.search(text) is not None
         reading.nulls_asked = _NULLS.search(text) is not None
         text, reading.time_range = cut_time(text, now)
@@ -211,6 +239,8 @@ class BuiltinPlanner:
         reading.ignored.extend(leftovers.ignored)
         mentions = sorted([*mentions, *leftovers.mentions], key=lambda m: m.start)
         choose(self.model, mentions, words, base, views, reading)
+        if reading.time_range is not None and reading.time_field is None:
+            self._event_date(mentions, full, reading)
         covered = {i for m in mentions for i in range(m.start, m.end)}
         reading.unknown = [
             w
@@ -228,6 +258,30 @@ class BuiltinPlanner:
             ]
             reading.sort_measure = named[0] if named else None
         return reading
+
+    def _event_date(self, mentions: list[Any], text: str, reading: Reading) -> None:
+        """A period right after an event named as a value ("churned in Q3") is about the
+        date of that event: its own date field, or a question which date."""
+        for mention in mentions:
+            if mention.chosen is None or mention.chosen.kind != "value":
+                continue
+            word = mention.raw[-1]
+            found = event_dates(self.model, mention.chosen.field, word, text)
+            if found is None:
+                continue
+            matching, dates = found
+            if len(matching) == 1:
+                reading.time_field = matching[0]
+            elif len(dates) > 1:
+                period = reading.time_range.text if reading.time_range else ""
+                reading.unclear.append(
+                    Unclear(
+                        f"{word} {period}".strip(),
+                        "period",
+                        tuple(f"a period by {self.model.field(d).label.lower()}" for d in dates),
+                    )
+                )
+            return
 
     # -- building queries ----------------------------------------------------------------
 
@@ -251,6 +305,21 @@ class BuiltinPlanner:
                 unclear=self._unknown_fields(reading, topic),
             )
         measures = list(reading.measures)
+        if not measures and reading.rank_word is not None:
+            implied = implied_measures(self.model, reading.rank_word, self.model.topic_views(topic))
+            if implied is not None and len(implied) != 1:
+                return self.refuse(
+                    [
+                        Unclear(
+                            reading.rank_word,
+                            "field",
+                            tuple(self.model.field(k).label for k in implied),
+                            several=bool(implied),
+                        )
+                    ],
+                    topic,
+                )
+            measures = implied or []
         if not measures and not (reading.listing and reading.dimensions):
             measures = [self.default_measure(topic)]
         dimensions = [d for d, _ in reading.dimensions]
@@ -268,6 +337,8 @@ class BuiltinPlanner:
         )
         if unclear is not None:
             return self.refuse([unclear], topic)
+        # "in fiscal year 2025": a field named with its one value filters, it does not group.
+        dimensions = [d for d in dimensions if d in reading.grouped or not pinned(filters.get(d))]
         fields = dimensions + measures
         sorts, limit = ordering(self.model, fields, measures, reading, reading.dimensions)
         drop_empty_from_ranking(self.model, fields, filters, sorts, limit, reading)
@@ -286,8 +357,14 @@ class BuiltinPlanner:
         return (Unclear(text, "field", self.vocabulary.closest(text, views)),)
 
     def default_measure(self, topic: str) -> str:
+        """With no measure named, a question counts rows ("top 3 reasons" are the most
+        frequent): the base view's count, else its first measure."""
         base = self.model.topics[topic].base_view
-        return f"{base}.{next(iter(self.model.views[base].measures))}"
+        measures = self.model.views[base].measures
+        for name, measure in measures.items():
+            if measure.type == "count":
+                return f"{base}.{name}"
+        return f"{base}.{next(iter(measures))}"
 
 
 def pick_topic(

@@ -65,7 +65,7 @@ class Vocabulary:
                 if len(words) < 2:
                     continue
                 for word in words:
-                    if len(word) >= 4 and word not in STOP_WORDS:
+                    if len(word) >= 3 and word not in STOP_WORDS:
                         named.setdefault(word, set()).add(key)
         for word, keys in named.items():
             if (word,) not in self.phrases:

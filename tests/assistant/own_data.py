@@ -66,8 +66,12 @@ views:
       status: {type: string}
       product: {type: string, label: Product, synonyms: [products]}
       ordered_on: {type: date, timeframes: [date, month, year]}
+      refunded_on: {type: date, label: Refund date, timeframes: [date, month, year]}
+      amount: {type: number, label: Amount, index_values: false}
     measures:
       order_count: {type: count, label: Orders, synonyms: [orders]}
+      total_amount: {type: sum, sql: amount, label: Amount}
+      average_price: {type: average, sql: amount, label: Average price}
       refunded_orders:
         type: count
         sql: "CASE WHEN status = 'Refunded' THEN 1 END"
@@ -148,10 +152,10 @@ def build(path: Path) -> None:
     )
     db.execute(
         "CREATE TABLE orders (id INTEGER, customer TEXT, status TEXT, product TEXT,"
-        " ordered_on DATE, amount DOUBLE)"
+        " ordered_on DATE, amount DOUBLE, refunded_on DATE)"
     )
     db.executemany(
-        "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO orders VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 i,
@@ -160,6 +164,7 @@ def build(path: Path) -> None:
                 None if i % 7 == 0 else f"Widget {i % 12}",
                 start + timedelta(days=i % 300),
                 float(20 + i % 13),
+                start + timedelta(days=i % 300 + 40) if i % 5 == 0 else None,
             )
             for i in range(1000)
         ],

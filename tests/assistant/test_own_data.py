@@ -13,6 +13,7 @@ import pytest
 from parley.assistant.compiler import compile_query
 from parley.assistant.executor import DuckDBWarehouse
 from parley.assistant.planner import BuiltinPlanner, CannotAnswer, Plan
+from parley.assistant.planning.implied import event_dates
 from parley.assistant.query import SemanticQuery
 from tests.assistant import own_data
 
@@ -244,3 +245,138 @@ def test_a_word_of_a_longer_field_name_names_the_field(own: tuple[BuiltinPlanner
     plan = ask(own, "How many shipments were shipped in March 2024?")
     assert "'shipped' as shipped on" in plan.reading
     assert plan.query.filters == {"shipments.shipped_on": {"gte": "2024-03-01", "lt": "2024-04-01"}}
+
+
+# What a question implies without naming it.
+
+
+def test_fastest_and_cheapest_pick_a_time_and_a_money_measure(
+    own: tuple[BuiltinPlanner, Any],
+) -> None:
+    fastest = ask(own, "Which supplier is the fastest?")
+    assert fastest.query.fields == ["suppliers.name", "suppliers.lead_time"]
+    assert fastest.query.sorts[0].sort_descending is False and fastest.query.limit == 1
+    assert rows(own, fastest.query) == [["Acme Industries Inc.", 5.0]]
+    cheapest = ask(own, "Which supplier is cheapest?")
+    assert cheapest.query.fields == ["suppliers.name", "suppliers.unit_cost"]
+    assert rows(own, cheapest.query) == [["Acme Industries Inc.", 10.0]]
+
+
+def test_fastest_with_no_time_measure_is_refused(own: tuple[BuiltinPlanner, Any]) -> None:
+    outcome = refused(own, "Which destination is the fastest?")
+    assert [(u.text, u.kind) for u in outcome.unclear] == [("fastest", "field")]
+
+
+def test_per_names_the_unit_of_a_comparison_not_a_measure(
+    own: tuple[BuiltinPlanner, Any],
+) -> None:
+    plan = ask(own, "Which product is cheapest per order?")
+    assert plan.query.fields == ["orders.product", "orders.average_price"]
+
+
+def test_a_ranking_with_no_measure_counts_rows(own: tuple[BuiltinPlanner, Any]) -> None:
+    # Rentals declare their average rent first; "top neighbourhoods" still counts listings.
+    plan = ask(own, "Top 3 neighbourhoods")
+    assert plan.query.fields == ["rentals.neighbourhood", "rentals.listings"]
+    assert plan.query.limit == 3
+
+
+def test_a_ranking_by_a_plain_number_is_by_its_measure(own: tuple[BuiltinPlanner, Any]) -> None:
+    plan = ask(own, "Top 3 products by amount")
+    assert plan.query.fields == ["orders.product", "orders.total_amount"]
+    assert plan.query.sorts[0].column_name == "orders.total_amount"
+
+
+def test_a_period_after_an_event_is_about_that_event(own: tuple[BuiltinPlanner, Any]) -> None:
+    plan = ask(own, "How many orders were refunded in March 2024?")
+    assert plan.query.filters == {
+        "orders.status": "Refunded",
+        "orders.refunded_on": {"gte": "2024-03-01", "lt": "2024-04-01"},
+    }
+    # Without a date of its own, the event falls back to asking which date is meant.
+    found = event_dates(own[0].model, "orders.status", "cancelled", "orders cancelled in 2024")
+    assert found == ([], ["orders.ordered_on", "orders.refunded_on"])
+    assert event_dates(own[0].model, "orders.status", "refunded", "refunded orders") is None
+
+
+def test_a_field_pinned_to_one_value_is_not_grouped(own: tuple[BuiltinPlanner, Any]) -> None:
+    plan = ask(own, "attrition by department in fiscal year 2019")
+    assert plan.query.fields == ["staff.department", "staff.attrition"]
+    assert plan.query.filters == {"staff.fiscal_year": 2019}
+
+
+def test_a_phrase_only_partly_a_field_is_refused(own: tuple[BuiltinPlanner, Any]) -> None:
+    outcome = refused(own, "Average fuel consumption by city")
+    assert [(u.text, u.kind) for u in outcome.unclear] == [("Average fuel consumption", "field")]
+
+
+def test_a_misspelling_guess_adds_no_second_measure(own: tuple[BuiltinPlanner, Any]) -> None:
+    plan = ask(own, "How many listings did we rentt")
+    assert plan.query.fields == ["rentals.listings"]
+    assert "Not used: 'rentt'" in plan.reading
+    # Joined to the measure named, a misspelt measure is a second one asked for.
+    both = ask(own, "average rent and lisings")
+    assert both.query.fields == ["rentals.average_rent", "rentals.listings"]
+
+
+def test_a_topic_named_in_the_singular_is_picked() -> None:
+    from parley.assistant.semantic_model import parse_model
+
+    model = parse_model(
+        """
+views:
+  stock:
+    table: stock
+    measures: {n: {type: count, label: Count}}
+  licences:
+    table: licences
+    measures: {n: {type: count, label: Count}}
+topics:
+  stock: {base_view: stock}
+  licences: {base_view: licences}
+"""
+    )
+    planner = BuiltinPlanner(model)
+    assert planner.pick_topic("Count per licence") == "licences"
+    assert planner.pick_topic("Count of licences") == "licences"
+    assert planner.pick_topic("Count") == "stock"
+
+
+CLAIMS = """
+views:
+  people:
+    table: people
+    dimensions:
+      id: {type: number, primary_key: true, index_values: false}
+      name: {type: string, label: Person, synonyms: [people]}
+    measures: {n: {type: count, label: People}}
+  claims:
+    table: claims
+    dimensions:
+      person_id: {type: number, index_values: false}
+    measures:
+      average_days_to_pay: {type: average, sql: days, label: Average days to pay}
+topics:
+  people: {base_view: people}
+  claims:
+    base_view: claims
+    joins:
+      people: {relationship: many_to_one, foreign_key: claims.person_id, primary_key: people.id}
+"""
+
+
+def test_a_short_word_of_a_field_name_in_another_topic_is_read_there() -> None:
+    from parley.assistant.semantic_model import parse_model
+
+    planner = BuiltinPlanner(parse_model(CLAIMS))
+    # "people" points at the people topic, which cannot read "pay"; claims can.
+    assert planner.pick_topic("Which 3 people take the longest to pay?") == "people"
+    assert planner.pick_topic("the longest to pay") == "claims"  # a word of a field name
+    plan = planner.plan("Which 3 people take the longest to pay?", now=NOW)
+    assert isinstance(plan, Plan), plan
+    assert plan.topic == "claims"
+    assert plan.query.fields == ["people.name", "claims.average_days_to_pay"]
+    assert plan.query.sorts[0].sort_descending is True and plan.query.limit == 3
+    # A topic asked for explicitly is kept, and refuses what it cannot read.
+    kept = planner.plan("Which 3 people take the longest to pay?", topic="people", now=NOW)
+    assert isinstance(kept, CannotAnswer)

@@ -53,17 +53,6 @@ def apply_time(
 ) -> Unclear | None:
     """Add the grain and the period of `reading` to a query's dimensions and filters."""
     numbers = numeric_time_fields(model, model.topic_views(topic)) if field is None else {}
-    if reading.grain:
-        if field is not None:
-            dimensions[:] = [d for d in dimensions if parse_field(d)[0] != field]
-            dimensions.append(f"{field}[{reading.grain}]")
-        else:
-            wanted = {"year": ["year"], "quarter": ["year", "quarter"], "month": ["year", "month"]}
-            kinds = wanted.get(reading.grain, [])
-            keys = [numbers.get(k) for k in kinds]  # type: ignore[call-overload]
-            if not kinds or None in keys:
-                return Unclear(f"by {reading.grain}", "period", _number_fields(model, numbers))
-            dimensions.extend(k for k in keys if k is not None and k not in dimensions)
     if reading.time_range:
         if field is not None:
             for key in list(filters):
@@ -79,7 +68,28 @@ def apply_time(
                     _number_fields(model, numbers),
                 )
             filters.update(found)
+    if reading.grain:
+        if field is not None:
+            dimensions[:] = [d for d in dimensions if parse_field(d)[0] != field]
+            dimensions.append(f"{field}[{reading.grain}]")
+        else:
+            wanted = {"year": ["year"], "quarter": ["year", "quarter"], "month": ["year", "month"]}
+            kinds = wanted.get(reading.grain, [])
+            keys = [numbers.get(k) for k in kinds]  # type: ignore[call-overload]
+            if not kinds or None in keys:
+                return Unclear(f"by {reading.grain}", "period", _number_fields(model, numbers))
+            # "by month in fiscal year 2025": a year pinned to one value is no grouping.
+            dimensions.extend(
+                k
+                for k in keys
+                if k is not None and k not in dimensions and not pinned(filters.get(k))
+            )
     return None
+
+
+def pinned(value: Any) -> bool:
+    """Whether a filter keeps a single value (so grouping by its field adds nothing)."""
+    return value is not None and not isinstance(value, dict | list)
 
 
 def _number_fields(model: SemanticModel, numbers: Mapping[NumericTime, str]) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from parley.assistant.planning.ranking import RANK_MEASURE_MARK, RANK_NOUN_MARK
 from parley.assistant.planning.reading import Reading
-from parley.assistant.semantic_model import TIME_TYPES, Dimension, SemanticModel
+from parley.assistant.semantic_model import TIME_TYPES, Dimension, SemanticModel, numeric_time
 from parley.assistant.vocabulary import Candidate, Mention
 from parley.assistant.words import phrase, stem
 
@@ -81,6 +81,15 @@ def choose(
             kind = next(iter(kinds))
         elif before in COUNTING and "measure" in kinds:
             kind = "measure"
+        elif (
+            grouping
+            and "measure" in kinds
+            and reading.rank_word is not None
+            and _only_amounts(model, mention)
+        ):
+            # "top 5 customers by shipping cost": a ranking is by a measure, not by the
+            # raw number of each row.
+            kind = "measure"
         elif grouping and "dimension" in kinds:
             kind = "dimension"
         elif "value" in kinds and (before in VALUE_CONTEXT or before not in BY):
@@ -90,10 +99,9 @@ def choose(
         else:
             # A noun beside the real question ("average age of users") adds nothing.
             kind = None
-        if (
-            kind == "measure"
-            and others
-            and (mention.start in values_end or (before == "per" and "dimension" not in kinds))
+        if kind == "measure" and (
+            (others and mention.start in values_end)
+            or (before == "per" and "dimension" not in kinds)
         ):
             # "revenue excluding cancelled orders", "price per item": a noun, not a
             # second measure.
@@ -142,6 +150,19 @@ def choose(
             reading.measures = strong
     if len(reading.measures) > 1:
         _one_measure(model, mentions, words, reading)
+
+
+def _only_amounts(model: SemanticModel, mention: Mention) -> bool:
+    """Whether every dimension `mention` may name is a plain number (not a year or month)."""
+    for candidate in mention.candidates:
+        if candidate.kind != "dimension":
+            continue
+        found = model.field(candidate.field)
+        if not isinstance(found.definition, Dimension) or found.definition.type != "number":
+            return False
+        if numeric_time(found) is not None:
+            return False
+    return True
 
 
 def _one_measure(

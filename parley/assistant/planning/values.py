@@ -118,15 +118,47 @@ def place(
             model, vocabulary, values, fields, views, words, raw, start, end, named, shown
         )
         if placed is None and end - start > 1:
+            parts = []
             for i in range(start, end):
                 named_one = _name_like(words, raw, i, i + 1, capitals, covered, value_ends)
                 one = _place_run(
                     model, vocabulary, values, fields, views, words, raw, i, i + 1, named_one, shown
                 )
+                parts.append((i, one, named_one))
+            if _partly_a_field(parts):
+                # "average fuel consumption": one word read as a field and the rest not
+                # is a field the model does not have, not that field.
+                text = " ".join(shown[start:end])
+                out.unclear.append(Unclear(text, "field", vocabulary.closest(text, views)))
+                continue
+            for i, one, named_one in parts:
                 _record(out, one, shown, i, i + 1, named_one, model, values, fields)
             continue
+        joined = start > 0 and words[start - 1] in _JOINERS
+        if not joined and _second_measure_by_spelling(placed, named, mentions):
+            # A misspelling guess ("send" for "spend") never adds a measure to one the
+            # prompt names outright.
+            placed = None
         _record(out, placed, shown, start, end, named, model, values, fields)
     return out
+
+
+def _partly_a_field(parts: list[tuple[int, _Placed, bool]]) -> bool:
+    fields = [
+        p
+        for _, p, _ in parts
+        if isinstance(p, Mention) and all(c.value is None for c in p.candidates)
+    ]
+    unplaced = [i for i, p, named in parts if p is None and not named]
+    return bool(fields) and bool(unplaced)
+
+
+def _second_measure_by_spelling(placed: _Placed, named: bool, mentions: list[Mention]) -> bool:
+    if named or not isinstance(placed, Mention):
+        return False
+    if any(c.kind != "measure" for c in placed.candidates):
+        return False
+    return any(m.kinds() == {"measure"} for m in mentions)
 
 
 def _record(
@@ -234,14 +266,15 @@ def _place_field(
     end: int,
 ) -> Mention | None:
     stems = tuple(words[start:end])
-    if end - start == 1 and len(stems[0]) >= 4:
-        found = (
-            vocabulary.by_name_word(stems[0], views)
-            or vocabulary.similar(stems[0], views)
-            or vocabulary.by_description(stems[0], views)
-        )
-        if found:
-            return Mention(start, end, stems, tuple(raw[start:end]), found)
+    if end - start != 1 or len(stems[0]) < 3:
+        return None
+    # A short word ("pay" of "days to pay") may name a field by a word of its name; only
+    # longer ones are guessed at as misspellings or read from descriptions.
+    found = vocabulary.by_name_word(stems[0], views)
+    if not found and len(stems[0]) >= 4:
+        found = vocabulary.similar(stems[0], views) or vocabulary.by_description(stems[0], views)
+    if found:
+        return Mention(start, end, stems, tuple(raw[start:end]), found)
     return None
 
 
