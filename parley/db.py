@@ -166,6 +166,18 @@ class Database:
             async with conn.begin():
                 yield conn
 
+    @asynccontextmanager
+    async def writer(self) -> AsyncIterator[AsyncConnection]:
+        """A connection that writes (BEGIN IMMEDIATE on SQLite, in this process's turn),
+        its transaction not yet begun: for work that must set up the connection first,
+        such as migrations switching SQLite's foreign keys off."""
+        async with contextlib.AsyncExitStack() as stack:
+            if self._write_turn is not None:
+                await stack.enter_async_context(self._write_turn)
+            conn = await stack.enter_async_context(self.engine.connect())
+            await conn.execution_options(**{_WRITE: True})
+            yield conn
+
     async def check_writable(self) -> None:
         """Raise unless the database takes a write: a no-op UPDATE in a transaction that
         is rolled back. A database that is read-only (a file's mode, a full disk on

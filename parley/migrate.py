@@ -70,7 +70,9 @@ async def upgrade(database: Database) -> None:
         if await conn.run_sync(_is_current):
             return
     if database.is_sqlite:
-        async with database.engine.connect() as conn:
+        # A writer: of two processes upgrading at once, the second waits for the first
+        # and then finds the schema current (Alembic reads the version in its transaction).
+        async with database.writer() as conn:
             await conn.run_sync(lambda c: _migrate_sqlite(c, "head", down=False))
         return
     async with database.write() as conn:
@@ -80,7 +82,7 @@ async def upgrade(database: Database) -> None:
 async def downgrade(database: Database, revision: str) -> None:
     """Back to ``revision`` (tests and operators undoing an upgrade)."""
     if database.is_sqlite:
-        async with database.engine.connect() as conn:
+        async with database.writer() as conn:
             await conn.run_sync(lambda c: _migrate_sqlite(c, revision, down=True))
         return
     async with database.write() as conn:

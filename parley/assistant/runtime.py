@@ -85,7 +85,12 @@ class Runtimes:
     def _build(self, definition: dict[str, Any], connection_url: str) -> ModelRuntime:
         model = validate_model(definition)
         warehouse = open_warehouse(connection_url)
-        values = ValueIndex.build(model, warehouse, timeout=self._settings.query_timeout)
+        try:
+            values = ValueIndex.build(model, warehouse, timeout=self._settings.query_timeout)
+        except BaseException:
+            # Nothing keeps this warehouse: close it, or every retry would leak one.
+            warehouse.close()
+            raise
         builtin = BuiltinPlanner(model, values)
         planner: Planner = builtin
         settings = self._settings

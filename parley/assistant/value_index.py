@@ -35,7 +35,8 @@ _REMEMBERED = 2_000  # warehouse look-ups kept per index
 _MIN_FUZZY = 4  # shorter words are too easily one letter away from another word
 
 # (field, filter) → the values found; the filter is built by the index, never by a prompt.
-Search = Callable[[str, FilterValue, int], list[str]]
+# A bounded warehouse look-up; None when the warehouse could not answer.
+Search = Callable[[str, FilterValue, int], list[str] | None]
 
 
 @dataclass(frozen=True)
@@ -101,7 +102,7 @@ class ValueIndex:
                 continue
             values[key] = sorted(str(row[0]) for row in result.rows if row[0] is not None)
 
-        def search(key: str, condition: FilterValue, limit: int) -> list[str]:
+        def search(key: str, condition: FilterValue, limit: int) -> list[str] | None:
             view = model.field(key).view
             query = SemanticQuery(
                 table=view, fields=[key], filters={key: condition}, sorts=[], limit=limit
@@ -111,7 +112,7 @@ class ValueIndex:
                     compile_query(query, model, warehouse.dialect), row_cap=limit, timeout=timeout
                 )
             except (WarehouseError, RuntimeError):
-                return []
+                return None  # not "no such value": the warehouse did not say
             return sorted(str(row[0]) for row in result.rows if row[0] is not None)
 
         return cls(model, values, unindexed=unindexed, search=search)
@@ -164,24 +165,33 @@ class ValueIndex:
         text = " ".join(words)
         if self._search is None or len(text) < 3 or field not in self.unindexed:
             return []
-        return self._remembered((field, text), {"contains": text}, SEARCH_LIMIT)
+        return self._remembered((field, text), {"contains": text}, SEARCH_LIMIT) or []
 
     def exists(self, field: str, value: str) -> bool | None:
         """Whether `value` is stored in `field`; None when it cannot be told."""
-        if field in self.values:
-            return value in self.values[field]
-        if self._search is None or field not in self.unindexed:
-            return None
-        return bool(self._remembered((field, "=" + value), value, 1))
+        if field in self.values and value in self.values[field]:
+            return True
+        if self._search is None or (field not in self.values and field not in self.unindexed):
+            return None if field not in self.values else False
+        # Not indexed, or not in the index, which was read when the model was loaded: the
+        # warehouse has the last word (a value added since is not refused).
+        found = self._remembered((field, "=" + value), value, 1)
+        return None if found is None else bool(found)
 
-    def _remembered(self, key: tuple[str, str], condition: FilterValue, limit: int) -> list[str]:
-        """A warehouse look-up, kept for the next question that asks the same."""
+    def _remembered(
+        self, key: tuple[str, str], condition: FilterValue, limit: int
+    ) -> list[str] | None:
+        """A warehouse look-up, kept for the next question that asks the same; a look-up
+        the warehouse could not answer is not kept."""
         assert self._search is not None
-        if key not in self._searched:
-            if len(self._searched) >= _REMEMBERED:
-                self._searched.clear()
-            self._searched[key] = self._search(key[0], condition, limit)
-        return self._searched[key]
+        found = self._searched.get(key)
+        if found is None:
+            found = self._search(key[0], condition, limit)
+            if found is not None:
+                if len(self._searched) >= _REMEMBERED:
+                    self._searched.clear()
+                self._searched[key] = found
+        return found
 
 
 CLOSE = 75.0  # rapidfuzz WRatio from which a value is worth offering as "did you mean"

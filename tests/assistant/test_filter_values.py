@@ -17,6 +17,7 @@ from parley.assistant.planner import BuiltinPlanner
 from parley.assistant.query import SemanticQuery
 from parley.assistant.runtime import ModelRuntime
 from parley.assistant.semantic_model import SemanticModel
+from parley.assistant.value_index import ValueIndex
 from parley.config import Settings
 from tests.assistant import own_data
 from tests.demo.warehouses import NOW
@@ -110,3 +111,31 @@ def test_an_llm_query_naming_a_missing_value_is_refused_before_it_runs(
         )
         answer = service.answer(runtime, "Revenue in Europe", now=NOW)
         assert answer.result is not None and answer.reading == "Revenue for region Europe."
+
+
+def test_a_warehouse_that_cannot_answer_refuses_nothing(model: SemanticModel) -> None:
+    asked: list[str] = []
+
+    def down(field: str, condition: object, limit: int) -> list[str] | None:
+        asked.append(field)
+        return None
+
+    values = ValueIndex(model, {"users.region": ["Europe"]}, search=down)
+    unknown = query("users", "region", "Atlantis")
+    # The index does not hold it and the warehouse could not say: not a refusal.
+    assert check_filter_values(unknown, model, values) is None
+    # A failed look-up is not remembered as "no such value": the next one asks again.
+    check_filter_values(unknown, model, values)
+    assert asked == ["users.region", "users.region"]
+
+
+def test_a_value_added_after_the_index_was_read_is_found_in_the_warehouse(
+    model: SemanticModel,
+) -> None:
+    def warehouse(field: str, condition: object, limit: int) -> list[str] | None:
+        return ["Antarctica"] if condition == "Antarctica" else []
+
+    values = ValueIndex(model, {"users.region": ["Europe"]}, search=warehouse)
+    assert check_filter_values(query("users", "region", "Antarctica"), model, values) is None
+    refusal = check_filter_values(query("users", "region", "Atlantis"), model, values)
+    assert refusal is not None and refusal.unclear[0].text == "Atlantis"
