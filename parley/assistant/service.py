@@ -43,15 +43,10 @@ def answer(
     planned: Plan | CannotAnswer | None = None,
 ) -> Answer:
     """``planned``: a plan made already (by the LLM, which is asked from the event loop)."""
-    outcome = checked(
-        runtime,
-        planned or runtime.planner.plan(prompt, topic=topic, previous=previous, now=now),
-    )
+    outcome = planned or runtime.planner.plan(prompt, topic=topic, previous=previous, now=now)
     if isinstance(outcome, CannotAnswer):
-        detail = ""
-        if outcome.suggestions:
-            detail = "Questions I can answer look like: " + "; ".join(outcome.suggestions)
-        return Answer(None, topic, {"message": outcome.message, "detail": detail})
+        return _refused(outcome, topic)
+    # run_query checks the filter values, for this plan as for a client's own query.
     return run_query(
         runtime,
         outcome.query,
@@ -78,7 +73,7 @@ def run_query(
     client writes itself take this same path."""
     refusal = check_filter_values(query, runtime.model, runtime.builtin.values)
     if refusal is not None:
-        return Answer(None, topic, {"message": refusal.message, "detail": ""})
+        return _refused(refusal, topic)
     try:
         compiled = compile_query(query, runtime.model, runtime.warehouse.dialect)
     except QueryError as error:
@@ -97,6 +92,17 @@ def run_query(
             {"message": "The warehouse could not run the query.", "detail": str(error)},
         )
     return Answer(query, topic, result=result, sql=compiled.sql, reading=reading)
+
+
+def refusal_detail(outcome: CannotAnswer) -> str:
+    """The questions a refusal suggests instead, as one line ("" when it has none)."""
+    if not outcome.suggestions:
+        return ""
+    return "Questions I can answer look like: " + "; ".join(outcome.suggestions)
+
+
+def _refused(outcome: CannotAnswer, topic: str | None) -> Answer:
+    return Answer(None, topic, {"message": outcome.message, "detail": refusal_detail(outcome)})
 
 
 def checked(runtime: ModelRuntime, outcome: Plan | CannotAnswer) -> Plan | CannotAnswer:

@@ -678,9 +678,7 @@ class Workers:
 
 
 def _cannot(outcome: CannotAnswer, unread: list[Any] | None = None) -> JobFailed:
-    detail = ""
-    if outcome.suggestions:
-        detail = "Questions I can answer look like: " + "; ".join(outcome.suggestions)
+    detail = service.refusal_detail(outcome)
     if unread:
         detail += attachments.unread_note(unread)
     return JobFailed(outcome.message, "CANNOT_ANSWER", detail.strip())
