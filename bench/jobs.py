@@ -140,7 +140,7 @@ def main() -> None:
 async def _reset_postgres(url: str) -> None:
     from sqlalchemy import text
 
-    from parley.db import Database
+    from parley.db.database import Database
 
     database = Database(url)
     try:

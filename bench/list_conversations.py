@@ -39,7 +39,7 @@ import httpx
 from parley import migrate
 from parley.accounts import service as accounts
 from parley.conversations import repository, synthetic
-from parley.db import Database
+from parley.db.database import Database
 from tests.support import postgres
 from tests.support.server import environment, free_port
 

@@ -41,7 +41,7 @@ from parley import migrate
 from parley.accounts import service as accounts
 from parley.app import create_app
 from parley.config import Settings
-from parley.db import Database
+from parley.db.database import Database
 from parley.demo.model import MODEL_PATH
 from parley.demo.warehouse import build_demo_warehouse
 from parley.models import service as models

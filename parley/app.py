@@ -19,11 +19,12 @@ from parley.auth.ratelimit import rate_limiter_for
 from parley.auth.throttle import failure_throttle_for
 from parley.config import Settings, get_settings
 from parley.conversations.endpoints import router as conversations_router
-from parley.db import Database
+from parley.db.database import Database
 from parley.embed import router as embed_router
 from parley.embed import scim_router
 from parley.embed.pages import router as embed_pages
-from parley.errors import install_handlers
+from parley.http.errors import install_handlers
+from parley.http.middleware import RequestContext, RequestLimits
 from parley.jobs.endpoints import router as jobs_router
 from parley.jobs.notices import CHANGED, SUBMITTED, Listener
 from parley.jobs.signals import Pulse
@@ -35,7 +36,6 @@ from parley.maintenance import checkpoint_forever
 from parley.mcp.http import McpEndpoint, access_of_request
 from parley.mcp.server import SessionsTask, build_server, http_sessions
 from parley.metrics import Metrics
-from parley.middleware import RequestContext, RequestLimits
 from parley.models.endpoints import router as models_router
 from parley.system.endpoints import router as system_router
 from parley.web import router as web_router

@@ -30,9 +30,10 @@ from parley.config import Settings
 from parley.connections import service as connections_service
 from parley.conversations import synthetic
 from parley.datasets import DATASETS, Dataset, dataset
-from parley.db import Database
-from parley.errors import ApiError, NotFound
-from parley.kit import clock, header_limit
+from parley.db.database import Database
+from parley.http import header_limit
+from parley.http.errors import ApiError, NotFound
+from parley.kit import clock
 from parley.kit.secretbox import SecretBox
 from parley.llm import usage as llm_usage
 from parley.models import repository as models_repository

@@ -15,7 +15,7 @@ from parley.accounts import repository as accounts
 from parley.accounts import service
 from parley.assistant.runtime import DUCKDB_PREFIX
 from parley.config import Settings
-from parley.db import Database
+from parley.db.database import Database
 from parley.demo.model import MODEL_PATH
 from parley.demo.warehouse import build_demo_warehouse
 from parley.kit import clock

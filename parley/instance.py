@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from parley import migrate
 from parley.config import Settings
-from parley.db import Database
+from parley.db.database import Database
 from parley.kit.cursors import CursorCodec
 from parley.tables import instance_secrets
 

@@ -6,7 +6,7 @@ import logging
 
 import anyio
 
-from parley.db import Database
+from parley.db.database import Database
 from parley.kit.backoff import Backoff
 
 log = logging.getLogger("parley.maintenance")

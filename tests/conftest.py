@@ -24,7 +24,7 @@ from fastapi import FastAPI
 from parley import migrate
 from parley.app import create_app
 from parley.config import Settings
-from parley.db import Database
+from parley.db.database import Database
 from tests.support import postgres
 
 T = TypeVar("T")

@@ -13,7 +13,7 @@ import yaml
 
 from parley.accounts import service
 from parley.conversations import repository as conversations
-from parley.db import Database
+from parley.db.database import Database
 from parley.demo.model import MODEL_PATH
 from parley.models import service as models
 from parley.tables import conversations as conversations_table

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from sqlalchemy import func, literal, select
 
-from parley.db import Database
-from parley.kit.direct_sql import DirectQuery, SqliteReader
+from parley.db.database import Database
+from parley.db.direct_sql import DirectQuery, SqliteReader
 from tests.factories import add_conversations, bearer, make_org
 
 

@@ -7,7 +7,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, inspect
 
 from parley import migrate
-from parley.db import Database
+from parley.db.database import Database
 from parley.tables import metadata
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.accounts import repository
 from parley.accounts.schemas import ROLES, ApiKey, Membership, Organization, Role
-from parley.errors import BadRequest, Conflict, NotFound
+from parley.http.errors import BadRequest, Conflict, NotFound
 from parley.kit import clock, tokens
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

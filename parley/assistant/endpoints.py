@@ -24,11 +24,11 @@ from parley.assistant.schemas import (
 from parley.auth.actors import acting_member, require_ai
 from parley.auth.dependencies import Caller
 from parley.auth.principal import Principal
-from parley.db import Database, ReadConn
-from parley.errors import NotFound, responses
+from parley.db.database import Database, ReadConn
+from parley.http.errors import NotFound, responses
+from parley.http.responses import JsonResponse
 from parley.jobs.service import no_branch
 from parley.kit import clock
-from parley.kit.responses import JsonResponse
 from parley.llm import usage
 from parley.llm.gateway import Gateway, LLMRefused, LLMUnavailable, Tally
 from parley.models.service import runtime_for

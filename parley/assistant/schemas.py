@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from parley.kit.text import RequestBody
+from parley.http.text import RequestBody
 
 Prompt = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 TopicName = Annotated[str, StringConstraints(max_length=256)]

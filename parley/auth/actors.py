@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.auth.principal import Principal
-from parley.errors import Forbidden, NotFound
+from parley.http.errors import Forbidden, NotFound
 from parley.tables import memberships
 
 

@@ -1,6 +1,6 @@
 """``Caller``: the endpoint vocabulary for "the authenticated principal of this request".
 
-The key is read in a direct read of its own (kit/direct_sql.py), closed before the
+The key is read in a direct read of its own (db/direct_sql.py), closed before the
 bookkeeping write and the rate limit, so a request never holds one pooled connection
 while it waits for another. FastAPI resolves ``Caller`` before the query parameters,
 so a request without a valid key gets 401 whatever else is wrong with it.
@@ -18,8 +18,8 @@ from parley.auth import repository
 from parley.auth.principal import Principal
 from parley.auth.ratelimit import RateLimiter, Verdict
 from parley.auth.throttle import FailureThrottle
-from parley.db import Database, get_database
-from parley.errors import TooManyRequests, Unauthorized
+from parley.db.database import Database, get_database
+from parley.http.errors import TooManyRequests, Unauthorized
 from parley.kit import clock, tokens
 
 # last_used_at is bookkeeping, not security: writing it on every request would turn

@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Literal
 
-from parley.errors import Forbidden
+from parley.http.errors import Forbidden
 
 KeyScope = Literal["organization", "user"]
 

@@ -15,7 +15,7 @@ from typing import Protocol
 from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from parley.db import Database
+from parley.db.database import Database
 from parley.tables import rate_limit_windows
 
 WINDOW_SECONDS = 60

@@ -9,7 +9,7 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from parley.kit.direct_sql import DirectQuery, Reader
+from parley.db.direct_sql import DirectQuery, Reader
 from parley.tables import api_keys, memberships, organizations
 
 
@@ -28,7 +28,7 @@ class KeyRecord(NamedTuple):
     ai_enabled: bool
 
 
-# Every request runs this, so it is built and compiled once (kit/direct_sql.py). Its
+# Every request runs this, so it is built and compiled once (db/direct_sql.py). Its
 # columns are KeyRecord's fields, in order.
 _LOOKUP = DirectQuery(
     select(

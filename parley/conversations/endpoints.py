@@ -17,10 +17,10 @@ from parley.conversations.schemas import (
     ListQuery,
     RenameRequest,
 )
-from parley.db import Database, ReadConn, WriteConn
-from parley.errors import responses
-from parley.kit.query_models import openapi_parameters, parse_query
-from parley.kit.responses import JsonResponse
+from parley.db.database import Database, ReadConn, WriteConn
+from parley.http.errors import responses
+from parley.http.query_models import openapi_parameters, parse_query
+from parley.http.responses import JsonResponse
 
 router = APIRouter(prefix="/api/v1/ai", tags=["AI conversations"])
 

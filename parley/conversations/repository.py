@@ -23,12 +23,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from parley.kit.direct_sql import DirectQuery, Reader, Row
-from parley.kit.wire_sql import utc_text, uuid_hex
+from parley.db.direct_sql import DirectQuery, Reader, Row
+from parley.db.wire_sql import utc_text, uuid_hex
 from parley.tables import ORG_SCOPE, conversation_counts, conversations, messages
 
 _c = conversations.c
-# A list row: id, name, last prompt, updated, created, as kit/wire_sql.py reads them
+# A list row: id, name, last prompt, updated, created, as db/wire_sql.py reads them
 # (service.wire_row turns them into the wire form).
 _SUMMARY = (
     uuid_hex(_c.id),

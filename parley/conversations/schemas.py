@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from parley.kit.text import RequestBody
+from parley.http.text import RequestBody
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100

@@ -13,13 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.auth.principal import Principal
 from parley.conversations import repository
 from parley.conversations.schemas import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from parley.errors import BadRequest, NotFound
+from parley.db.direct_sql import Reader, Row
+from parley.db.wire_sql import parse_utc_text
+from parley.http.errors import BadRequest, NotFound
 from parley.jobs import attachments
 from parley.jobs import repository as jobs_repository
 from parley.kit.cursors import CursorCodec, InvalidCursor
-from parley.kit.direct_sql import Reader, Row
 from parley.kit.timestamps import to_wire
-from parley.kit.wire_sql import parse_utc_text
 
 MAX_NAME = 500
 

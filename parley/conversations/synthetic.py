@@ -16,8 +16,8 @@ from typing import Any
 
 from parley.accounts import repository as accounts
 from parley.conversations import repository
-from parley.db import Database
-from parley.errors import BadRequest, NotFound
+from parley.db.database import Database
+from parley.http.errors import BadRequest, NotFound
 from parley.kit import clock
 from parley.tables import conversations, memberships, messages
 

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.accounts import repository as accounts
 from parley.conversations import repository as conversation_rows
-from parley.errors import BadRequest, Conflict, NotFound
+from parley.http.errors import BadRequest, Conflict, NotFound
 from parley.kit import clock
 from parley.tables import api_keys, conversations, member_profiles, memberships, organizations
 

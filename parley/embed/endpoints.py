@@ -11,11 +11,11 @@ from starlette.responses import Response
 
 from parley.auth.dependencies import Caller
 from parley.auth.principal import Principal
-from parley.db import Database, ReadConn, WriteConn
+from parley.db.database import Database, ReadConn, WriteConn
 from parley.embed import sessions
 from parley.embed.sessions import EmbedSettings, EmbedUserRequest
-from parley.errors import Forbidden, responses
-from parley.kit.responses import JsonResponse
+from parley.http.errors import Forbidden, responses
+from parley.http.responses import JsonResponse
 from parley.kit.timestamps import to_wire
 
 router = APIRouter(tags=["Embedding"])

@@ -8,7 +8,7 @@ import uuid
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from parley.db import Database
+from parley.db.database import Database
 from parley.embed import sessions
 from parley.web.routes import CONTENT_SECURITY_POLICY, policy_framed_by, serve
 

@@ -20,10 +20,10 @@ from starlette.responses import Response
 from parley.accounts.service import check_email
 from parley.auth.dependencies import Caller
 from parley.auth.principal import Principal
-from parley.db import ReadConn, WriteConn
+from parley.db.database import ReadConn, WriteConn
 from parley.embed import directory
-from parley.errors import ApiError, BadRequest, Forbidden, NotFound, describe_validation
-from parley.kit.responses import JsonResponse
+from parley.http.errors import ApiError, BadRequest, Forbidden, NotFound, describe_validation
+from parley.http.responses import JsonResponse
 from parley.kit.timestamps import to_wire
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.accounts import repository as accounts
 from parley.embed import directory
-from parley.errors import BadRequest, NotFound
+from parley.http.errors import BadRequest, NotFound
 from parley.kit import clock, tokens
 from parley.tables import embed_sessions, embed_settings
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from parley.errors import BadRequest
+from parley.http.errors import BadRequest
 from parley.tables import job_attachments, jobs
 
 MAX_ATTACHMENTS = 5

@@ -16,8 +16,9 @@ from starlette.responses import Response
 from parley.auth.dependencies import Caller
 from parley.charts import NothingToChart, render_png
 from parley.config import Settings
-from parley.db import DatabaseDep, ReadConn
-from parley.errors import ErrorBody, responses
+from parley.db.database import DatabaseDep, ReadConn
+from parley.http.errors import ErrorBody, responses
+from parley.http.responses import JsonResponse
 from parley.jobs import repository, service
 from parley.jobs.schemas import (
     CancelResponse,
@@ -30,7 +31,6 @@ from parley.jobs.schemas import (
 from parley.jobs.service import MAX_IDEMPOTENCY_KEY
 from parley.jobs.signals import Pulse
 from parley.jobs.streams import RECONNECT_MS, SlotStream, StreamSlots
-from parley.kit.responses import JsonResponse
 
 router = APIRouter(prefix="/api/v1/ai", tags=["AI jobs"])
 EVENT_POLL_SECONDS = 0.1

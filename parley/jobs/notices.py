@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from parley.db import Database
+from parley.db.database import Database
 from parley.jobs.signals import Pulse
 from parley.kit.backoff import Backoff
 

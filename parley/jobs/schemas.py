@@ -9,8 +9,8 @@ import orjson
 from pydantic import AnyHttpUrl, BaseModel, Field, field_validator, model_validator
 
 from parley.assistant.schemas import Prompt, TopicName
+from parley.http.text import RequestBody
 from parley.jobs.attachments import MAX_ATTACHMENTS, AttachmentIn
-from parley.kit.text import RequestBody
 
 MAX_METADATA_BYTES = 16 * 1024
 

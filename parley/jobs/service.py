@@ -15,8 +15,8 @@ from parley.auth.actors import acting_member, require_ai
 from parley.auth.principal import Principal
 from parley.config import Settings
 from parley.conversations import repository as conversations
-from parley.db import Database
-from parley.errors import BadRequest, Conflict, NotFound, UnprocessableContent
+from parley.db.database import Database
+from parley.http.errors import BadRequest, Conflict, NotFound, UnprocessableContent
 from parley.jobs import attachments, repository, states, webhooks
 from parley.jobs.schemas import SubmitJobRequest
 from parley.kit import clock

@@ -14,7 +14,7 @@ from typing import Any
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
-from parley.errors import TooManyRequests
+from parley.http.errors import TooManyRequests
 
 # What the client waits before reconnecting after the server ended a stream, in ms.
 RECONNECT_MS = 1000

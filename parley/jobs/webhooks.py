@@ -27,8 +27,8 @@ import httpx
 import orjson
 
 from parley.config import Settings
-from parley.db import Database
-from parley.errors import BadRequest
+from parley.db.database import Database
+from parley.http.errors import BadRequest
 from parley.jobs import destinations, repository, signing_secrets
 from parley.jobs.destinations import Destination, RefusedDestination
 from parley.jobs.schemas import SubmitJobRequest

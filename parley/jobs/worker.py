@@ -44,7 +44,7 @@ from parley.assistant.planning.readback import sentence
 from parley.assistant.query import QueryError, SemanticQuery
 from parley.assistant.runtime import ModelRuntime, Runtimes
 from parley.config import Settings
-from parley.db import Database
+from parley.db.database import Database
 from parley.jobs import attachments, repository, results, states
 from parley.jobs.signals import Pulse
 from parley.jobs.webhooks import Sender

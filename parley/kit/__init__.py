@@ -1,1 +1,1 @@
-"""Domain-free building blocks: time, tokens, cursors."""
+"""Pure helpers with no database or HTTP in them: time, tokens, cursors, backoff, secrets."""

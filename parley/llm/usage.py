@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from sqlalchemy import String, cast, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from parley.errors import ApiError
+from parley.http.errors import ApiError
 from parley.llm.gateway import Call
 from parley.tables import llm_limits, llm_usage
 

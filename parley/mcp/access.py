@@ -22,8 +22,8 @@ from parley.auth.principal import Principal
 from parley.auth.ratelimit import RateLimiter
 from parley.auth.throttle import FailureThrottle
 from parley.config import Settings
-from parley.db import Database
-from parley.errors import BadRequest, Forbidden
+from parley.db.database import Database
+from parley.http.errors import BadRequest, Forbidden
 from parley.jobs.signals import Pulse
 from parley.kit.cursors import CursorCodec
 

@@ -13,7 +13,7 @@ from mcp.server.mcpserver import Context
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
-from parley.errors import ApiError, error_response
+from parley.http.errors import ApiError, error_response
 from parley.mcp.access import MEMBER_HEADER, Access, Services, authorize, parse_member
 
 _ACCESS = "parley_mcp_access"

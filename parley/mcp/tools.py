@@ -19,7 +19,7 @@ from parley.assistant.query import SemanticQuery
 from parley.assistant.runtime import ModelRuntime
 from parley.auth.actors import require_ai
 from parley.conversations import service as conversations
-from parley.errors import ApiError, BadRequest, NotFound
+from parley.http.errors import ApiError, BadRequest, NotFound
 from parley.jobs import repository as jobs_repository
 from parley.jobs import service as jobs
 from parley.jobs.results import summarize

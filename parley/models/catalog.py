@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from parley.assistant.semantic_model import SemanticModel, View
-from parley.errors import BadRequest
+from parley.http.errors import BadRequest
 from parley.kit.cursors import CursorCodec, InvalidCursor
 from parley.kit.timestamps import to_wire
 

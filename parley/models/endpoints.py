@@ -11,11 +11,11 @@ from starlette.responses import Response
 
 from parley.auth.dependencies import Caller
 from parley.conversations.schemas import PageInfo
-from parley.db import ReadConn
-from parley.errors import NotFound, responses
+from parley.db.database import ReadConn
+from parley.http.errors import NotFound, responses
+from parley.http.query_models import openapi_parameters, parse_query
+from parley.http.responses import JsonResponse
 from parley.jobs.service import no_branch
-from parley.kit.query_models import openapi_parameters, parse_query
-from parley.kit.responses import JsonResponse
 from parley.models import catalog, repository
 from parley.models.service import runtime_for
 

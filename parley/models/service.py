@@ -14,7 +14,7 @@ from parley.assistant.runtime import ModelRuntime, Runtimes, open_warehouse
 from parley.assistant.semantic_model import ModelError, SemanticModel, validate_model
 from parley.connections import repository as connections_repository
 from parley.connections import service as connections
-from parley.errors import ApiError, BadRequest, NotFound
+from parley.http.errors import ApiError, BadRequest, NotFound
 from parley.kit import clock
 from parley.models import repository
 

@@ -11,10 +11,10 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from parley.auth.dependencies import Caller
-from parley.db import DatabaseDep
-from parley.errors import ErrorBody, error_response, responses
+from parley.db.database import DatabaseDep
+from parley.http.errors import ErrorBody, error_response, responses
+from parley.http.responses import JsonResponse
 from parley.kit.backoff import describe
-from parley.kit.responses import JsonResponse
 
 router = APIRouter()
 log = logging.getLogger("parley.readyz")

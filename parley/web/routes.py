@@ -15,7 +15,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from parley.errors import NotFound
+from parley.http.errors import NotFound
 
 STATIC = Path(__file__).parent / "static"
 

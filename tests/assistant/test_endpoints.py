@@ -10,10 +10,10 @@ import httpx
 import pytest
 import yaml
 
-from parley.db import Database
+from parley.db.database import Database
 from parley.demo.model import MODEL_PATH
 from parley.demo.warehouse import build_demo_warehouse
-from parley.errors import BadRequest
+from parley.http.errors import BadRequest
 from parley.models import service as models
 from tests.demo.warehouses import AS_OF, SMALL, small_warehouse_path
 from tests.factories import Org, bearer, make_member, make_org

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from parley.db import Database
+from parley.db.database import Database
 from tests.demo.warehouses import small_warehouse_path
 from tests.factories import Org, bearer, make_org
 from tests.factories import register_demo_model as register

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import MetaData, select
 
 from parley.accounts import service
-from parley.db import Database
+from parley.db.database import Database
 from parley.kit import clock
 from parley.tables import metadata
 from tests.factories import Org, add_conversations, bearer, make_org

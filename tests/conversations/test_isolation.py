@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from parley.db import Database
+from parley.db.database import Database
 from tests.factories import Member, Org, add_conversations, bearer, make_member, make_org
 
 URL = "/api/v1/ai/conversations"

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from parley.conversations import repository
-from parley.db import Database
+from parley.db.database import Database
 from parley.kit import clock
 from tests.factories import Org, add_conversations, bearer, make_member, make_org
 from tests.omni.shapes import DocsConversationList, SdkConversationList, check

@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from parley.db import Database
+from parley.db.database import Database
 from tests.factories import Org, add_conversations, bearer, make_org
 
 URL = "/api/v1/ai/conversations"

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from parley.db import Database
+from parley.db.database import Database
 from parley.kit import clock
 from tests.factories import Org, bearer, make_org
 from tests.omni.shapes import (

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from parley.config import Settings
-from parley.db import Database
+from parley.db.database import Database
 from tests.demo.warehouses import NOW, small_warehouse_path
 from tests.factories import Org, bearer, make_org, register_demo_model
 

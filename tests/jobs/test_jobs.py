@@ -8,7 +8,7 @@ import uuid
 import httpx
 import pytest
 
-from parley.db import Database
+from parley.db.database import Database
 from tests.factories import Org, bearer, make_member, make_org
 from tests.jobs.conftest import JOBS, submit, wait_final
 from tests.omni.shapes import DocsConversationDetail, SdkConversationDetail, check

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from parley.conversations import repository as conversations
-from parley.db import Database
+from parley.db.database import Database
 from parley.jobs.worker import Claim, Workers
 from tests.factories import Org, bearer, make_member
 from tests.jobs.conftest import JOBS, submit, wait_final

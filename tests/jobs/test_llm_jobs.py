@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bench.fake_llm import FakeLLM, Hang, Status, Text, ToolCall, serving
 from parley.config import Settings
-from parley.db import Database
+from parley.db.database import Database
 from parley.kit import clock
 from parley.llm import usage
 from parley.tables import llm_usage

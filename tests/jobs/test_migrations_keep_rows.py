@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from parley import migrate
-from parley.db import Database
+from parley.db.database import Database
 from parley.tables import conversations, jobs, messages, models
 from tests.factories import Org
 from tests.jobs.conftest import submit

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from parley.db import Database
+from parley.db.database import Database
 from parley.jobs.worker import Workers
 from tests.factories import Org
 from tests.jobs.conftest import submit, wait_final

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from parley.assistant.evaluation import expected_rows, judge, load_questions
 from parley.assistant.executor import DuckDBWarehouse
-from parley.db import Database
+from parley.db.database import Database
 from parley.tables import jobs, messages
 from tests.demo.warehouses import NOW, small_warehouse_path
 from tests.support.server import Server, cli, environment, running_server

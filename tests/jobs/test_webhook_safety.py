@@ -31,7 +31,7 @@ from sqlalchemy import func, select, text, update
 
 from parley import migrate
 from parley.config import Settings
-from parley.db import Database
+from parley.db.database import Database
 from parley.jobs import destinations, repository, signing_secrets
 from parley.jobs.worker import Workers
 from parley.tables import job_webhooks, jobs

@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 
 from parley import migrate
-from parley.db import Database
+from parley.db.database import Database
 from parley.kit import clock
 from parley.llm import usage
 from parley.llm.gateway import Call

@@ -16,7 +16,7 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from parley.accounts import service as accounts
-from parley.db import Database
+from parley.db.database import Database
 
 MEMBER_HEADER = "X-MCP-User-ID"
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from parley.db import JOURNAL_SIZE_LIMIT, Database
+from parley.db.database import JOURNAL_SIZE_LIMIT, Database
 from tests.security.conftest import bearer, new_home, serve
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from parley.db import Database
+from parley.db.database import Database
 from tests.conftest import run_sync
 from tests.factories import Member, Org, make_member
 from tests.security.conftest import Served, bearer, new_home, serve

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.exc import DBAPIError
 
 from parley import migrate
-from parley.db import Database
+from parley.db.database import Database
 from tests.conftest import run_sync
 from tests.security.conftest import new_home, serve
 

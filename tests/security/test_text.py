@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from parley.db import Database
+from parley.db.database import Database
 from tests.demo.warehouses import small_warehouse_path
 from tests.factories import make_org, register_demo_model
 from tests.security.conftest import bearer, new_home, serve
@@ -126,7 +126,7 @@ async def test_error_logs_carry_no_parameters(
             )
     assert response.status_code == 500
     assert response.json() == {"detail": "Internal server error", "status": 500}
-    logged = [r for r in caplog.records if r.name == "parley.errors"]
+    logged = [r for r in caplog.records if r.name == "parley.http.errors"]
     assert logged and logged[0].exc_info is not None
     # The statement failed with its values bound, and none of them is in the log.
     assert "messages" in caplog.text and "hide_parameters" in caplog.text

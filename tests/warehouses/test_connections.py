@@ -22,9 +22,9 @@ from parley.cli import app as cli_app
 from parley.config import Settings
 from parley.connections import service as connections
 from parley.connections import urls
-from parley.db import Database
+from parley.db.database import Database
 from parley.demo.model import MODEL_PATH
-from parley.errors import BadRequest, Conflict, NotFound
+from parley.http.errors import BadRequest, Conflict, NotFound
 from parley.kit.secretbox import KEY_FILE, SecretBox, SecretUnreadable
 from parley.models import service as models
 from parley.tables import connections as connections_table

@@ -11,10 +11,10 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from parley.kit import text
-from parley.kit.responses import JsonResponse
+from parley.http import text
+from parley.http.responses import JsonResponse
 
-log = logging.getLogger("parley.errors")
+log = logging.getLogger("parley.http.errors")
 
 
 class ErrorBody(BaseModel):

@@ -25,8 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util import greenlet_spawn
 
-from parley.kit.direct_sql import AsyncpgReader, Reader, SqliteReader
-from parley.kit.inline_sqlite import inline_connector
+from parley.db.direct_sql import AsyncpgReader, Reader, SqliteReader
+from parley.db.inline_sqlite import inline_connector
 from parley.kit.private_files import private_dir, private_file, restrict_if_present
 
 _WRITE = "parley_write"
@@ -45,7 +45,7 @@ class Database:
                 self.url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True
             )
             _tune_sqlite(self.engine)
-            # Short reads run in place; see parley/kit/inline_sqlite.py.
+            # Short reads run in place; see parley/db/inline_sqlite.py.
             self.read_engine = create_async_engine(
                 self.url,
                 async_creator=inline_connector(self.url.database or ":memory:"),

@@ -6,7 +6,7 @@ would take a NUL, so one database would keep what the other refuses with an erro
 refuse it up front instead, with a 400 that names the field.
 
 Request bodies are checked by ``RequestBody``, the base of every body model; query
-strings and paths by ``RequestLimits`` in parley/middleware.py, with ``in_query``.
+strings and paths by ``RequestLimits`` in parley/http/middleware.py, with ``in_query``.
 """
 
 from __future__ import annotations

@@ -14,8 +14,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from parley import logs
-from parley.kit import text
-from parley.kit.responses import JsonResponse
+from parley.http import text
+from parley.http.responses import JsonResponse
 from parley.metrics import Metrics
 
 access_log = logging.getLogger("parley.access")
@@ -104,7 +104,7 @@ JOB_SUBMIT_PATH = "/api/v1/ai/jobs"
 
 class RequestLimits:
     """Bounds every request body in size and in time, and refuses a NUL in the query
-    string or path (kit/text.py), before the application (and so authentication) sees
+    string or path (http/text.py), before the application (and so authentication) sees
     the request.
 
     A declared ``Content-Length`` over the cap is refused without reading a byte; a
