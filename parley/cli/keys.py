@@ -1,0 +1,108 @@
+"""`parley keys`: organization API keys and personal access tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from parley.accounts import repository as accounts
+from parley.accounts import service as account_service
+from parley.cli.options import (
+    JsonFlag,
+    OrgOption,
+    parse_uuid,
+)
+from parley.cli.running import emit, run
+from parley.db.database import Database
+
+app = typer.Typer(no_args_is_help=True, help="API keys and personal access tokens.")
+
+
+@app.command("create")
+def keys_create(
+    org_id: OrgOption,
+    member: Annotated[
+        str | None,
+        typer.Option("--member", help="Membership ID: makes a personal access token."),
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="A label for the key.")] = None,
+    expires_in: Annotated[
+        int | None, typer.Option("--expires-in", help="Days until the key expires.")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create an organization key, or a personal token with --member. Shown once."""
+    member_id = parse_uuid(member, "--member") if member else None
+
+    async def work(database: Database) -> dict[str, Any]:
+        async with database.write() as conn:
+            new = await account_service.create_key(
+                conn, org_id, member_id, name=name, expires_in_days=expires_in
+            )
+        return {
+            "id": str(new.key.id),
+            "kind": new.key.kind,
+            "organizationId": str(new.key.organization_id),
+            "membershipId": str(new.key.membership_id) if new.key.membership_id else None,
+            "expiresAt": new.key.expires_at.isoformat() if new.key.expires_at else None,
+            "token": new.token,
+        }
+
+    data = run(as_json, work)
+    emit(
+        as_json,
+        data,
+        f"Key {data['id']} ({data['kind']})\n{data['token']}\n"
+        "Store the token now: it is not shown again.",
+    )
+
+
+@app.command("revoke")
+def keys_revoke(
+    key: Annotated[str, typer.Argument(help="API key ID.")], as_json: JsonFlag = False
+) -> None:
+    """Revoke a key; requests with it get 401 from now on."""
+    key_id = parse_uuid(key, "KEY_ID")
+
+    async def work(database: Database) -> dict[str, Any]:
+        async with database.write() as conn:
+            revoked = await account_service.revoke_key(conn, key_id)
+        return {"id": str(revoked.id), "revokedAt": str(revoked.revoked_at)}
+
+    data = run(as_json, work)
+    emit(as_json, data, f"Key {data['id']} revoked at {data['revokedAt']}")
+
+
+@app.command("list")
+def keys_list(
+    org_id: OrgOption,
+    as_json: JsonFlag = False,
+) -> None:
+    """List an organization's keys (never their secrets)."""
+
+    async def work(database: Database) -> list[dict[str, Any]]:
+        async with database.read() as conn:
+            keys = await accounts.list_api_keys(conn, org_id)
+        return [
+            {
+                "id": str(k.id),
+                "kind": k.kind,
+                "name": k.name,
+                "membershipId": str(k.membership_id) if k.membership_id else None,
+                "revoked": k.revoked_at is not None,
+                "expiresAt": k.expires_at.isoformat() if k.expires_at else None,
+            }
+            for k in keys
+        ]
+
+    rows = run(as_json, work)
+    emit(
+        as_json,
+        {"keys": rows},
+        "\n".join(
+            f"{r['id']}  {r['kind']:<12}  {'revoked' if r['revoked'] else 'active':<7}  "
+            f"{r['name'] or ''}"
+            for r in rows
+        ),
+    )
