@@ -13,7 +13,6 @@ from fastapi.openapi.utils import get_openapi
 from starlette.routing import Route
 
 from parley import __version__, instance, logs
-from parley.assistant.endpoints import router as assistant_router
 from parley.assistant.runtime import Runtimes
 from parley.auth.ratelimit import rate_limiter_for
 from parley.auth.throttle import failure_throttle_for
@@ -37,6 +36,7 @@ from parley.mcp.http import McpEndpoint, access_of_request
 from parley.mcp.server import SessionsTask, build_server, http_sessions
 from parley.metrics import Metrics
 from parley.models.endpoints import router as models_router
+from parley.queries.endpoints import router as assistant_router
 from parley.system.endpoints import router as system_router
 from parley.web import router as web_router
 

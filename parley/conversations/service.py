@@ -11,13 +11,11 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.auth.principal import Principal
-from parley.conversations import repository
+from parley.conversations import job_rows, repository
 from parley.conversations.schemas import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from parley.db.direct_sql import Reader, Row
 from parley.db.wire_sql import parse_utc_text
 from parley.http.errors import BadRequest, NotFound
-from parley.jobs import attachments
-from parley.jobs import repository as jobs_repository
 from parley.kit.cursors import CursorCodec, InvalidCursor
 from parley.kit.timestamps import to_wire
 
@@ -128,7 +126,7 @@ async def get_conversation(
     if found is None:
         raise NotFound(f"No conversation {conversation_id}")
     chat = f"{public_url}/chat/{found.id}"
-    files = await attachments.of_conversation(conn, found.id)
+    files = await job_rows.attachments_by_job(conn, found.id)
     messages = []
     for message in await repository.messages_of(conn, found.id):
         at = to_wire(message.created_at)
@@ -199,5 +197,5 @@ async def delete(
     )
     if found is None:
         raise NotFound(f"No conversation {conversation_id}")
-    await jobs_repository.delete_for_conversation(conn, conversation_id)
+    await job_rows.delete_jobs(conn, conversation_id)
     await repository.remove(conn, caller.organization_id, found.membership_id, conversation_id)

@@ -15,7 +15,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.http.errors import BadRequest
-from parley.tables import job_attachments, jobs
+from parley.tables import job_attachments
 
 MAX_ATTACHMENTS = 5
 # Decoded size of one file, and of all of a job's files together.
@@ -125,23 +125,6 @@ async def of_job(conn: AsyncConnection, job_id: uuid.UUID) -> list[dict[str, Any
         .order_by(job_attachments.c.position)
     )
     return [_listing(row) for row in (await conn.execute(query)).all()]
-
-
-async def of_conversation(
-    conn: AsyncConnection, conversation_id: uuid.UUID
-) -> dict[uuid.UUID, list[dict[str, Any]]]:
-    """Every file of a conversation's prompts, by job, in one query."""
-    c = job_attachments.c
-    query = (
-        select(c.job_id, c.name, c.mime_type, c.size_bytes)
-        .join(jobs, jobs.c.id == c.job_id)
-        .where(jobs.c.conversation_id == conversation_id)
-        .order_by(c.job_id, c.position)
-    )
-    found: dict[uuid.UUID, list[dict[str, Any]]] = {}
-    for row in (await conn.execute(query)).all():
-        found.setdefault(row.job_id, []).append(_listing(row))
-    return found
 
 
 def unread_note(listed: list[dict[str, Any]]) -> str:

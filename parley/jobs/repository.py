@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, delete, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.jobs import notices
@@ -225,14 +225,6 @@ async def add_message(
             created_at=now,
         )
     )
-
-
-async def delete_for_conversation(conn: AsyncConnection, conversation_id: uuid.UUID) -> None:
-    """Jobs, results and pending webhooks of a conversation (before it is deleted)."""
-    ids = select(_j.id).where(_j.conversation_id == conversation_id)
-    await conn.execute(delete(webhook_deliveries).where(_w.job_id.in_(ids)))
-    await conn.execute(delete(job_webhooks).where(_h.job_id.in_(ids)))
-    await conn.execute(delete(jobs).where(_j.conversation_id == conversation_id))
 
 
 # -- the webhook outbox ----------------------------------------------------------------

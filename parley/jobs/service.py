@@ -23,6 +23,7 @@ from parley.kit import clock
 from parley.kit.timestamps import to_wire
 from parley.llm import usage
 from parley.models import repository as models
+from parley.models.branches import no_branch
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)
 MAX_IDEMPOTENCY_KEY = 255
@@ -30,11 +31,6 @@ MAX_IDEMPOTENCY_KEY = 255
 
 def chat_url(public_url: str, conversation_id: uuid.UUID | str) -> str:
     return f"{public_url}/chat/{conversation_id}"
-
-
-def no_branch(branch_id: uuid.UUID, model_id: uuid.UUID) -> str:
-    # Parley's models have no branches, so no branch id names one of them.
-    return f"No branch {branch_id} of model {model_id}"
 
 
 def _idempotency_hash(caller: Principal, header: str) -> str:

@@ -15,8 +15,8 @@ from parley.db.database import ReadConn
 from parley.http.errors import NotFound, responses
 from parley.http.query_models import openapi_parameters, parse_query
 from parley.http.responses import JsonResponse
-from parley.jobs.service import no_branch
 from parley.models import catalog, repository
+from parley.models.branches import no_branch
 from parley.models.service import runtime_for
 
 router = APIRouter(prefix="/api/v1", tags=["Models"])

@@ -27,10 +27,10 @@ from parley.auth.principal import Principal
 from parley.db.database import Database, ReadConn
 from parley.http.errors import NotFound, responses
 from parley.http.responses import JsonResponse
-from parley.jobs.service import no_branch
 from parley.kit import clock
 from parley.llm import usage
 from parley.llm.gateway import Gateway, LLMRefused, LLMUnavailable, Tally
+from parley.models.branches import no_branch
 from parley.models.service import runtime_for
 
 router = APIRouter(prefix="/api/v1/ai", tags=["AI query helpers"])
