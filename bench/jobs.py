@@ -22,13 +22,13 @@ import httpx
 import yaml
 
 from bench.generate_query import percentile
+from bench.support import postgres
 from parley.accounts import service as accounts
 from parley.app import create_app
 from parley.config import Settings
 from parley.demo.model import MODEL_PATH
 from parley.demo.warehouse import build_demo_warehouse
 from parley.models import service as models
-from tests.support import postgres
 
 PROMPTS = ["Revenue by region", "Orders by status", "Top 5 brands by revenue this year"]
 

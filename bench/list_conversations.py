@@ -36,12 +36,12 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench.support import postgres
+from bench.support.server import environment, free_port
 from parley import migrate
 from parley.accounts import service as accounts
 from parley.conversations import repository, synthetic
 from parley.db.database import Database
-from tests.support import postgres
-from tests.support.server import environment, free_port
 
 HEAVY_CONVERSATIONS = 20_000
 

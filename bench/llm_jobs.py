@@ -37,6 +37,8 @@ import yaml
 from sqlalchemy import func, select, text
 
 from bench.generate_query import percentile
+from bench.support import postgres
+from bench.support.server import free_port
 from parley import migrate
 from parley.accounts import service as accounts
 from parley.app import create_app
@@ -46,8 +48,6 @@ from parley.demo.model import MODEL_PATH
 from parley.demo.warehouse import build_demo_warehouse
 from parley.models import service as models
 from parley.tables import jobs, messages
-from tests.support import postgres
-from tests.support.server import free_port
 
 PROMPTS = [
     "Revenue by region",

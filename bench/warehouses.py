@@ -24,6 +24,8 @@ from pathlib import Path
 
 import psycopg
 
+from bench.support import postgres, spark
+from bench.support.loading import load_chdb, load_postgres, load_spark
 from parley.assistant.compiler import compile_query
 from parley.assistant.evaluation import load_questions
 from parley.assistant.executor import DuckDBWarehouse, Warehouse
@@ -33,9 +35,7 @@ from parley.assistant.runtime import open_warehouse
 from parley.assistant.value_index import ValueIndex
 from parley.demo.model import load_demo_model
 from parley.demo.warehouse import DEFAULT_SIZE, build_demo_warehouse
-from tests.demo.warehouses import SMALL
-from tests.support import postgres, spark
-from tests.warehouses.loading import load_chdb, load_postgres, load_spark
+from parley.demo.warehouse import SMALL_SIZE as SMALL
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT / "eval" / "examples.yaml"

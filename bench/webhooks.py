@@ -30,13 +30,13 @@ import httpx
 import yaml
 
 from bench.jobs import _reset_postgres
+from bench.support import postgres
 from parley.accounts import service as accounts
 from parley.app import create_app
 from parley.config import Settings
 from parley.demo.model import MODEL_PATH
 from parley.demo.warehouse import build_demo_warehouse
 from parley.models import service as models
-from tests.support import postgres
 
 SLOW_SECONDS = 9.0
 

@@ -21,11 +21,11 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from bench.support import postgres
 from parley import migrate
 from parley.app import create_app
 from parley.config import Settings
 from parley.db.database import Database
-from tests.support import postgres
 
 T = TypeVar("T")
 BACKENDS = ["sqlite", "postgresql"]

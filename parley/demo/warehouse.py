@@ -73,6 +73,8 @@ class DemoSize:
 
 
 DEFAULT_SIZE = DemoSize()
+# Quick to build: the tests' warehouse, and `bench/warehouses.py --small`.
+SMALL_SIZE = DemoSize(users=1_500, products=200, orders=6_000)
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from parley.demo.warehouse import DEFAULT_SIZE, DemoSize, build_demo_warehouse
+from parley.demo.warehouse import DEFAULT_SIZE, SMALL_SIZE, DemoSize, build_demo_warehouse
 
 AS_OF = date(2026, 11, 26)
 NOW = datetime(2026, 11, 26, 12, 0, 0)
-SMALL = DemoSize(users=1_500, products=200, orders=6_000)
+SMALL = SMALL_SIZE
 
 _built: dict[DemoSize, Path] = {}
 

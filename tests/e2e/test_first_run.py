@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.server import cli, cli_json, environment, running_server
+from bench.support.server import cli, cli_json, environment, running_server
 
 LIST = "/api/v1/ai/conversations"
 

@@ -19,12 +19,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from bench.support.server import Server, cli, environment, running_server
 from parley.assistant.evaluation import expected_rows, judge, load_questions
 from parley.assistant.executor import DuckDBWarehouse
 from parley.db.database import Database
 from parley.tables import jobs, messages
 from tests.demo.warehouses import NOW, small_warehouse_path
-from tests.support.server import Server, cli, environment, running_server
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "eval" / "examples.yaml"

@@ -29,6 +29,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import func, select, text, update
 
+from bench.support.server import environment, running_server
 from parley import migrate
 from parley.config import Settings
 from parley.db.database import Database
@@ -39,7 +40,6 @@ from tests.demo.warehouses import NOW, small_warehouse_path
 from tests.factories import Org, make_org, register_demo_model
 from tests.jobs.conftest import submit, wait_final
 from tests.jobs.test_queue import verified
-from tests.support.server import environment, running_server
 
 HOOK_SECRET = "s3cret-to-sign-with"
 

@@ -6,12 +6,12 @@ import asyncio
 import uuid
 from pathlib import Path
 
+from bench.support.server import cli, cli_json, environment
 from parley import migrate
 from parley.db.database import Database
 from parley.kit import clock
 from parley.llm import usage
 from parley.llm.gateway import Call
-from tests.support.server import cli, cli_json, environment
 
 
 async def _spend(url: str, org_id: uuid.UUID, member_id: uuid.UUID) -> None:

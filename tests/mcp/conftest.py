@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.support.server import Server, environment, running_server
 from tests.demo.warehouses import NOW, small_warehouse_path
-from tests.support.server import Server, environment, running_server
 
 
 @pytest.fixture

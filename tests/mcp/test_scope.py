@@ -12,6 +12,7 @@ import uuid
 
 import httpx
 
+from bench.support.server import Server
 from tests.mcp.clients import (
     MEMBER_HEADER,
     call,
@@ -20,7 +21,6 @@ from tests.mcp.clients import (
     refused,
     set_rate_limit,
 )
-from tests.support.server import Server
 
 LIST_TOOLS = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
 MCP_HEADERS = {"Accept": "application/json, text/event-stream"}

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from bench.support.server import Server
 from tests.security.conftest import bearer, new_home, raw_request, read_all, serve
-from tests.support.server import Server
 
 JOBS = "/api/v1/ai/jobs"
 GENERATE = "/api/v1/ai/generate-query"

@@ -9,11 +9,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bench.support.loading import load_postgres
 from parley.assistant.executor import DuckDBWarehouse, SQLAlchemyWarehouse
 from parley.assistant.semantic_model import SemanticModel
 from parley.demo.model import load_demo_model
 from tests.demo.warehouses import small_warehouse_path
-from tests.warehouses.loading import load_postgres
 
 
 @pytest.fixture(scope="session")

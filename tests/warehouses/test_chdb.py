@@ -12,6 +12,7 @@ import pytest
 
 pytest.importorskip("chdb")
 
+from bench.support.loading import load_chdb
 from parley.assistant.compiler import CompiledQuery, compile_query
 from parley.assistant.evaluation import judge, run_eval
 from parley.assistant.executor import (
@@ -23,7 +24,6 @@ from parley.assistant.executor import (
 from parley.assistant.runtime import open_warehouse
 from parley.assistant.semantic_model import SemanticModel
 from tests.demo.warehouses import NOW
-from tests.warehouses.loading import load_chdb
 from tests.warehouses.shapes import SHAPES
 
 ROOT = Path(__file__).resolve().parents[2]

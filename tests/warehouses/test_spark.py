@@ -25,6 +25,8 @@ if not (os.environ.get("PARLEY_TEST_SPARK") or os.environ.get("PARLEY_TEST_SPARK
 pytest.importorskip("pyspark.sql.connect")
 pytestmark = pytest.mark.slow
 
+from bench.support import spark  # noqa: E402
+from bench.support.loading import load_spark  # noqa: E402
 from parley.assistant.compiler import CompiledQuery, compile_query  # noqa: E402
 from parley.assistant.evaluation import judge, run_eval  # noqa: E402
 from parley.assistant.executor import DuckDBWarehouse, QueryTimeout, Warehouse  # noqa: E402
@@ -32,8 +34,6 @@ from parley.assistant.runtime import open_warehouse  # noqa: E402
 from parley.assistant.semantic_model import SemanticModel  # noqa: E402
 from parley.demo.model import load_demo_model  # noqa: E402
 from tests.demo.warehouses import NOW  # noqa: E402
-from tests.support import spark  # noqa: E402
-from tests.warehouses.loading import load_spark  # noqa: E402
 from tests.warehouses.shapes import SHAPES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
