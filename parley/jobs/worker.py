@@ -20,7 +20,6 @@ answer is kept only if every number in it comes from them.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import socket
@@ -260,7 +259,7 @@ class Workers:
                 pass
             except Exception as error:
                 log.exception("job %s crashed", claim.job.id)
-                with contextlib.suppress(Exception):
+                try:
                     await self._fail(
                         claim,
                         JobFailed(
@@ -269,6 +268,9 @@ class Workers:
                             type(error).__name__,
                         ),
                     )
+                except Exception:
+                    # The lease runs out and the job is claimed again or ends WORKER_LOST.
+                    log.exception("job %s: its failure could not be stored", claim.job.id)
             finally:
                 self.running.pop(claim.job.id, None)
                 group.cancel_scope.cancel()
@@ -278,11 +280,14 @@ class Workers:
         every = self.settings.job_lease_seconds / 3
         while True:
             await anyio.sleep(every)
-            with contextlib.suppress(Exception):
+            try:
                 async with self.database.write() as conn:
                     expires = self._lease_until(clock.utcnow())
                     if not await repository.renew(conn, claim.job.id, claim.lease, expires):
                         return
+            except Exception:
+                # One missed renewal is not fatal: the lease outlasts three heartbeats.
+                log.warning("job %s: lease renewal failed", claim.job.id, exc_info=True)
 
     async def _mine(self, conn: Any, claim: Claim, state: str) -> Any | None:
         job = await repository.lock(conn, claim.job.id)
