@@ -227,7 +227,7 @@ ORG_SCOPE = "*"
 JOB_STATES = ("QUEUED", "EXECUTING", "DELIVERING", "COMPLETE", "FAILED", "CANCELLED")
 UNFINISHED_SQL = "state IN ('QUEUED', 'EXECUTING', 'DELIVERING')"
 
-# AI jobs, and the queue workers claim them from (docs/design.md §4).
+# AI jobs, and the queue workers claim them from (docs/design.md, Jobs).
 jobs = Table(
     "jobs",
     metadata,

@@ -49,7 +49,7 @@ class QueryResult:
     raw_rows: list[tuple[Any, ...]] = field(default_factory=list, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
-        """The `result` object of generate-query (SPEC §6.2)."""
+        """The `result` object of generate-query (`POST /api/v1/ai/generate-query`)."""
         return {
             "columns": self.columns,
             "rows": self.rows,

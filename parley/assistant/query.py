@@ -1,4 +1,4 @@
-"""The semantic query (SPEC §6.1) and its validation against a semantic model.
+"""The semantic query (docs/api.md, The semantic query) and its validation against a semantic model.
 
 ```json
 {"table": "order_items",

@@ -1,4 +1,4 @@
-"""The wire contract of the query helpers (SPEC §6.2, §6.4)."""
+"""The wire contract of the query helpers (docs/api.md: generate-query, pick-topic)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The semantic model: views, dimensions, measures and topics (DESIGN §5.1), and its loader.
+"""The semantic model (docs/assistant.md): views, dimensions, measures and topics, and its
+loader.
 
 A model is one YAML file:
 

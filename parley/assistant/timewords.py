@@ -1,4 +1,4 @@
-"""Time words in a prompt, resolved against "now" (DESIGN §5.3).
+"""Time words in a prompt, resolved against "now" (docs/assistant.md, Planners).
 
 - "today", "yesterday";
 - "this week|month|quarter|year" = from the start of the current calendar period to now

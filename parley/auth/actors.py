@@ -1,4 +1,4 @@
-"""Who a request acts as, for endpoints that act on a member's behalf (SPEC §2)."""
+"""Who a request acts as, for endpoints that act on a member's behalf (docs/api.md)."""
 
 from __future__ import annotations
 

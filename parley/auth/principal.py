@@ -1,4 +1,4 @@
-"""The caller of a request and the scope rules of SPEC §2, written once."""
+"""The caller of a request and the scope rules of docs/api.md (Tokens and scope), written once."""
 
 from __future__ import annotations
 

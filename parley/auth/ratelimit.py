@@ -1,4 +1,4 @@
-"""Per-key request limits in fixed one-minute windows (SPEC §3).
+"""Per-key request limits in fixed one-minute windows (docs/api.md, Tokens and scope).
 
 The embedded server counts in memory (it is one process). With PostgreSQL the counters
 live in the database, so every replica enforces the same limit.

@@ -145,7 +145,7 @@ def chart_spec(
     columns: list[str], rows: list[list[Any]], query: dict[str, Any] | None = None
 ) -> dict[str, Any]:
     """The Vega-Lite spec for this result. The columns already name the fields; `query`
-    (SPEC §6.1) is accepted so the caller need not know what the choice depends on."""
+    (a semantic query) is accepted so the caller need not know what the choice depends on."""
     del query
     x, series, measure = _roles(classify(columns, rows), rows)
     used = [c for c in (x, series, measure) if c is not None]

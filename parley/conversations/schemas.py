@@ -1,4 +1,4 @@
-"""The wire contract of the conversations endpoints (SPEC §4)."""
+"""The wire contract of the conversations endpoints (docs/api.md)."""
 
 from __future__ import annotations
 

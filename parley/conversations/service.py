@@ -1,4 +1,4 @@
-"""Rules of the conversation list (SPEC §4.1): scope, order, pages, totals."""
+"""Rules of the conversation list (docs/api.md): scope, order, pages, totals."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Build the demo warehouse: a deterministic synthetic e-commerce dataset in DuckDB.
 
-The schema follows the well-known "TheLook" dataset (DESIGN §6). Every random choice
-comes from one `random.Random(seed)` and only uses integer or correctly rounded float
-arithmetic, so the same seed and `as_of` give identical table contents on any machine.
+The schema follows the well-known "TheLook" dataset (docs/assistant.md, The demo warehouse).
+Every random choice comes from one `random.Random(seed)` and only uses integer or correctly
+rounded float arithmetic, so the same seed and `as_of` give identical table contents on any machine.
 Money is stored as DECIMAL(10,2) (integer cents while generating) so sums are exact.
 
 Rows are generated in Python, written to temporary CSV files and loaded with DuckDB's

@@ -1,5 +1,5 @@
 """What a finished job says: the Markdown answer, its one-line summary, the CSV of the
-table, and a short title for the conversation (SPEC §5.3)."""
+table, and a short title for the conversation (the body of `GET /api/v1/ai/jobs/{jobId}/result`)."""
 
 from __future__ import annotations
 
@@ -158,8 +158,8 @@ def answer_body(
     *,
     reading: str = "",
 ) -> dict[str, Any]:
-    """The stored result of a COMPLETE job: the wire body of SPEC §5.3 (less
-    ``omniChatUrl``, which depends on the server) plus the table for charts.
+    """The stored result of a COMPLETE job: the body of `GET /api/v1/ai/jobs/{jobId}/result`
+    (less ``omniChatUrl``, which depends on the server) plus the table for charts.
     ``written`` is an answer the model wrote (and that passed the number check); it
     replaces the template's text above the table. ``reading``, how the question was
     read, opens the message, before the numbers."""

@@ -1,4 +1,4 @@
-"""The wire contract of the AI jobs endpoints (SPEC §5)."""
+"""The wire contract of the AI jobs endpoints (docs/api.md)."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ class JobStatus(BaseModel):
 class QueryActionResult(BaseModel):
     queryName: str
     status: Literal["success", "error"]
-    query: dict[str, Any] | None = Field(description="A semantic query (SPEC §6.1).")
+    query: dict[str, Any] | None = Field(description="A semantic query (docs/api.md).")
     csvResult: str | None
     csvResultWasTruncated: bool
     hasResults: bool

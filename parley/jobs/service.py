@@ -1,4 +1,4 @@
-"""Rules of AI jobs (SPEC §5): submit, look up, cancel, and their wire shapes."""
+"""Rules of AI jobs (docs/api.md): submit, look up, cancel, and their wire shapes."""
 
 from __future__ import annotations
 
@@ -195,7 +195,8 @@ def _progress(value: Any) -> dict[str, Any] | None:
 
 
 def status(job: Any, public_url: str) -> dict[str, Any]:
-    """The job as SPEC §5.2 shows it: the common fields plus those of its state."""
+    """The job as `GET /api/v1/ai/jobs/{jobId}` shows it: the common fields plus
+    those of its state."""
     body: dict[str, Any] = {
         "id": str(job.id),
         "conversationId": str(job.conversation_id),
@@ -236,7 +237,7 @@ def status(job: Any, public_url: str) -> dict[str, Any]:
 
 
 def result(job: Any, public_url: str) -> dict[str, Any]:
-    """SPEC §5.3; only a COMPLETE job has one."""
+    """The body of `GET /api/v1/ai/jobs/{jobId}/result`; only a COMPLETE job has one."""
     if job.state != "COMPLETE" or not job.result:
         raise NotFound(f"Job {job.id} has no result (it is {job.state})")
     stored = dict(job.result)

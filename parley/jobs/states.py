@@ -50,7 +50,7 @@ async def queue_webhook(
         job_id=job.id,
         event="progress" if progress else "final",
         payload=webhook_payload(job, state, now, summary),
-        # Progress events are sent once; final events are retried (SPEC §5.6).
+        # Progress events are sent once; final events are retried (docs/api.md, Webhooks).
         max_attempts=1 if progress else max_attempts,
         now=now,
     )

@@ -1,4 +1,4 @@
-"""Webhook delivery from the outbox (SPEC §5.6).
+"""Webhook delivery from the outbox (docs/api.md, Webhooks; decision 0009).
 
 Rows are written in the same transaction as the job's state change, so a committed final
 state always has its event queued; a sender claims due rows with a lease (like jobs),

@@ -1,4 +1,4 @@
-"""The built-in planner: meanings of DESIGN §5.4, follow-ups, refusals and hostile prompts."""
+"""The built-in planner: meanings of docs/assistant.md, follow-ups, refusals and hostile prompts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Time words resolve exactly as DESIGN §5.3 says, against a fixed now."""
+"""Time words resolve exactly as docs/assistant.md says, against a fixed now."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GET /api/v1/ai/conversations: scope, order, keyset pages and totals (SPEC §4.1)."""
+"""GET /api/v1/ai/conversations: scope, order, keyset pages and totals (docs/api.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every 400/401/403 of SPEC §2 and §4.1 on the conversation list, in the one error shape."""
+"""Every 400/401/403 of docs/api.md on the conversation list, in the one error shape."""
 
 from __future__ import annotations
 

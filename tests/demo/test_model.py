@@ -1,4 +1,4 @@
-"""The demo model's measures mean what DESIGN §6 says, checked against raw SQL."""
+"""The demo model's measures mean what docs/assistant.md says, checked against raw SQL."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The demo warehouse matches DESIGN §6: schema, value sets, sizes, consistency, determinism."""
+"""The demo warehouse as docs/assistant.md describes it: schema, value sets, sizes,
+consistency, determinism."""
 
 from __future__ import annotations
 
