@@ -26,7 +26,6 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.util import greenlet_spawn
 
 from parley.db.direct_sql import AsyncpgReader, Reader, SqliteReader
-from parley.db.inline_sqlite import inline_connector
 from parley.kit.private_files import private_dir, private_file, restrict_if_present
 
 _WRITE = "parley_write"
@@ -45,15 +44,10 @@ class Database:
                 self.url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True
             )
             _tune_sqlite(self.engine)
-            # Short reads run in place; see parley/db/inline_sqlite.py.
-            self.read_engine = create_async_engine(
-                self.url,
-                async_creator=inline_connector(self.url.database or ":memory:"),
-                pool_size=pool_size,
-                max_overflow=pool_size,
-                hide_parameters=True,
-            )
-            _tune_sqlite(self.read_engine)
+            # Two pools on one file, as on PostgreSQL: the engine's aiosqlite connections
+            # for transactions (reads and writes; writes take BEGIN IMMEDIATE), and plain
+            # sqlite3 connections for the short direct reads of the list and the key
+            # lookup, run in place on the event loop (decision 0008).
             self._direct_pool = _SqlitePool(self.url.database or ":memory:", size=pool_size)
             # SQLite has one writer. Writers of this process queue here, in order, rather
             # than in SQLite's busy handler, which retries on a timer and, with dozens
@@ -70,7 +64,6 @@ class Database:
                 hide_parameters=True,
             )
             _check_postgres_on_checkout(self.engine)
-            self.read_engine = self.engine
 
     def _prepare_sqlite_path(self) -> None:
         database = self.url.database
@@ -113,7 +106,7 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A read transaction: every statement inside sees one snapshot."""
-        async with self.read_engine.connect() as conn, conn.begin():
+        async with self.engine.connect() as conn, conn.begin():
             yield conn
 
     @asynccontextmanager
@@ -195,8 +188,6 @@ class Database:
         if self.is_sqlite:
             self._direct_pool.close()
         await self.engine.dispose()
-        if self.read_engine is not self.engine:
-            await self.read_engine.dispose()
 
 
 def _configure_sqlite(dbapi_connection: Any) -> None:
