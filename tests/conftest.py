@@ -7,14 +7,11 @@ Each test gets its own freshly migrated database, cloned from a migrated templat
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Coroutine, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
 
 import asyncpg
 import httpx
@@ -26,15 +23,11 @@ from parley import migrate
 from parley.app import create_app
 from parley.config import Settings
 from parley.db.database import Database
+from tests.support.sync import run_sync
 
-T = TypeVar("T")
+pytest_plugins = ["tests.support.organizations", "tests.support.warehouses"]
+
 BACKENDS = ["sqlite", "postgresql"]
-
-
-def run_sync(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a coroutine to completion from synchronous (session) fixture code."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
 
 
 def _asyncpg_dsn(url: str) -> str:

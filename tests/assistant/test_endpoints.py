@@ -15,29 +15,19 @@ from parley.demo.model import MODEL_PATH
 from parley.demo.warehouse import build_demo_warehouse
 from parley.http.errors import BadRequest
 from parley.models import service as models
-from tests.demo.warehouses import AS_OF, SMALL, small_warehouse_path
 from tests.factories import Org, bearer, make_member, make_org
 from tests.factories import register_demo_model as register
 from tests.omni.shapes import SdkGenerateQuery, check
+from tests.support.warehouses import AS_OF, SMALL
 
 GENERATE = "/api/v1/ai/generate-query"
 PICK = "/api/v1/ai/pick-topic"
 
 
-@pytest.fixture
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return small_warehouse_path(tmp_path_factory)
-
-
-@pytest.fixture
-async def org(database: Database) -> Org:
-    return await make_org(database)
-
-
 async def test_generate_query_plans_and_runs(
-    client: httpx.AsyncClient, database: Database, org: Org, warehouse: Path
+    client: httpx.AsyncClient, database: Database, org: Org, small_warehouse: Path
 ) -> None:
-    model_id = await register(database, org, warehouse)
+    model_id = await register(database, org, small_warehouse)
     response = await client.post(
         GENERATE,
         json={"modelId": model_id, "prompt": "Revenue by region"},
@@ -58,9 +48,9 @@ async def test_generate_query_plans_and_runs(
 
 
 async def test_generate_query_without_running(
-    client: httpx.AsyncClient, database: Database, org: Org, warehouse: Path
+    client: httpx.AsyncClient, database: Database, org: Org, small_warehouse: Path
 ) -> None:
-    model_id = await register(database, org, warehouse)
+    model_id = await register(database, org, small_warehouse)
     body = (
         await client.post(
             GENERATE,
@@ -77,9 +67,9 @@ async def test_generate_query_without_running(
 
 
 async def test_unanswerable_prompt_is_a_200_with_an_error(
-    client: httpx.AsyncClient, database: Database, org: Org, warehouse: Path
+    client: httpx.AsyncClient, database: Database, org: Org, small_warehouse: Path
 ) -> None:
-    model_id = await register(database, org, warehouse)
+    model_id = await register(database, org, small_warehouse)
     body = (
         await client.post(
             GENERATE,
@@ -128,9 +118,9 @@ async def test_hostile_prompts_never_reach_sql(
 
 
 async def test_pick_topic(
-    client: httpx.AsyncClient, database: Database, org: Org, warehouse: Path
+    client: httpx.AsyncClient, database: Database, org: Org, small_warehouse: Path
 ) -> None:
-    model_id = await register(database, org, warehouse)
+    model_id = await register(database, org, small_warehouse)
 
     async def pick(prompt: str, **extra: object) -> httpx.Response:
         return await client.post(
@@ -147,9 +137,9 @@ async def test_pick_topic(
 
 
 async def test_scope_rules(
-    client: httpx.AsyncClient, database: Database, org: Org, warehouse: Path
+    client: httpx.AsyncClient, database: Database, org: Org, small_warehouse: Path
 ) -> None:
-    model_id = await register(database, org, warehouse)
+    model_id = await register(database, org, small_warehouse)
     other = await make_org(database, "Globex")
     member = await make_member(database, org)
     body = {"modelId": model_id, "prompt": "Revenue by region", "runQuery": False}
@@ -197,11 +187,11 @@ async def test_scope_rules(
 
 
 async def test_models_list_pages(
-    client: httpx.AsyncClient, database: Database, org: Org, warehouse: Path
+    client: httpx.AsyncClient, database: Database, org: Org, small_warehouse: Path
 ) -> None:
-    ids = [await register(database, org, warehouse, f"Model {i}") for i in range(3)]
+    ids = [await register(database, org, small_warehouse, f"Model {i}") for i in range(3)]
     other = await make_org(database, "Globex")
-    await register(database, other, warehouse, "Theirs")
+    await register(database, other, small_warehouse, "Theirs")
     first = (
         await client.get("/api/v1/models", params={"pageSize": 2}, headers=bearer(org.owner.token))
     ).json()
@@ -220,7 +210,7 @@ async def test_models_list_pages(
 
 
 async def test_registering_a_broken_model_is_refused(
-    database: Database, org: Org, warehouse: Path
+    database: Database, org: Org, small_warehouse: Path
 ) -> None:
     definition = yaml.safe_load(MODEL_PATH.read_text())
     definition["topics"]["order_items"]["base_view"] = "nowhere"
@@ -230,7 +220,7 @@ async def test_registering_a_broken_model_is_refused(
                 conn,
                 org.id,
                 name="Broken",
-                connection_url=f"duckdb:///{warehouse}",
+                connection_url=f"duckdb:///{small_warehouse}",
                 definition=definition,
             )
         with pytest.raises(BadRequest, match="warehouse"):

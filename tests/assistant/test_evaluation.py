@@ -11,7 +11,7 @@ import pytest
 
 from parley.assistant.evaluation import judge, load_questions, run_eval, run_remote_eval
 from parley.assistant.semantic_model import SemanticModel
-from tests.demo.warehouses import NOW
+from tests.support.warehouses import NOW
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT / "eval" / "examples.yaml"

@@ -20,7 +20,7 @@ from parley.assistant.semantic_model import SemanticModel
 from parley.assistant.value_index import ValueIndex
 from parley.config import Settings
 from tests.assistant import own_data
-from tests.demo.warehouses import NOW
+from tests.support.warehouses import NOW
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from parley.assistant.query import SemanticQuery
 from parley.assistant.semantic_model import SemanticModel
 from parley.config import Settings
 from parley.llm.gateway import Gateway, Tally
-from tests.demo.warehouses import NOW
+from tests.support.warehouses import NOW
 
 
 @pytest.fixture

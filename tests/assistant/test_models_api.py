@@ -8,10 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from parley.db.database import Database
-from tests.demo.warehouses import small_warehouse_path
 from tests.factories import Org, bearer, make_org
 from tests.factories import register_demo_model as register
 from tests.omni.shapes import (
@@ -25,16 +23,6 @@ from tests.omni.shapes import (
 MODELS = "/api/v1/models"
 
 
-@pytest.fixture
-def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return small_warehouse_path(tmp_path_factory)
-
-
-@pytest.fixture
-async def org(database: Database) -> Org:
-    return await make_org(database)
-
-
 async def listed(client: httpx.AsyncClient, org: Org, **params: Any) -> dict[str, Any]:
     response = await client.get(MODELS, params=params, headers=bearer(org.owner.token))
     assert response.status_code == 200, response.text
@@ -44,12 +32,12 @@ async def listed(client: httpx.AsyncClient, org: Org, **params: Any) -> dict[str
 
 
 async def test_records_filters_sorting_and_pages(
-    client: httpx.AsyncClient, database: Database, org: Org, warehouse: Path
+    client: httpx.AsyncClient, database: Database, org: Org, small_warehouse: Path
 ) -> None:
     names = ["Bravo", "Alpha", "Charlie"]
-    ids = {name: await register(database, org, warehouse, name) for name in names}
+    ids = {name: await register(database, org, small_warehouse, name) for name in names}
     other = await make_org(database, "Globex")
-    await register(database, other, warehouse, "Alpha")
+    await register(database, other, small_warehouse, "Alpha")
 
     everything = await listed(client, org)
     assert everything["pageInfo"]["totalRecords"] == 3
@@ -113,9 +101,9 @@ async def test_records_filters_sorting_and_pages(
 
 
 async def test_topics_with_views_and_fields(
-    client: httpx.AsyncClient, database: Database, org: Org, warehouse: Path
+    client: httpx.AsyncClient, database: Database, org: Org, small_warehouse: Path
 ) -> None:
-    model_id = await register(database, org, warehouse)
+    model_id = await register(database, org, small_warehouse)
     token = bearer(org.owner.token)
     topics = (await client.get(f"{MODELS}/{model_id}/topic", headers=token)).json()
     check(SdkTopicList, topics)
@@ -146,9 +134,9 @@ async def test_topics_with_views_and_fields(
 
 
 async def test_sample_prompts_are_answered(
-    client: httpx.AsyncClient, database: Database, org: Org, warehouse: Path
+    client: httpx.AsyncClient, database: Database, org: Org, small_warehouse: Path
 ) -> None:
-    model_id = await register(database, org, warehouse)
+    model_id = await register(database, org, small_warehouse)
     token = bearer(org.owner.token)
     response = await client.get(f"{MODELS}/{model_id}/ai-agent-actions", headers=token)
     actions = check(SdkAgentActions, response.json()).records

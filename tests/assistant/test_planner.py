@@ -13,7 +13,7 @@ from parley.assistant.executor import DuckDBWarehouse
 from parley.assistant.planner import BuiltinPlanner, CannotAnswer, Plan, pick_topic
 from parley.assistant.query import SemanticQuery, resolve_query
 from parley.assistant.semantic_model import SemanticModel
-from tests.demo.warehouses import NOW
+from tests.support.warehouses import NOW
 
 
 def plan(

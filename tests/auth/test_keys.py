@@ -14,14 +14,9 @@ from parley.accounts import service
 from parley.db.database import Database
 from parley.kit import clock
 from parley.tables import metadata
-from tests.factories import Org, add_conversations, bearer, make_org
+from tests.factories import Org, add_conversations, bearer
 
 URL = "/api/v1/ai/conversations"
-
-
-@pytest.fixture
-async def org(database: Database) -> Org:
-    return await make_org(database)
 
 
 async def test_revoked_key_is_401(client: httpx.AsyncClient, database: Database, org: Org) -> None:

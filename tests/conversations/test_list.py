@@ -43,11 +43,6 @@ async def walk(
             return items, infos
 
 
-@pytest.fixture
-async def org(database: Database) -> Org:
-    return await make_org(database)
-
-
 def expected_order(rows: list[dict[str, Any]]) -> list[str]:
     return [
         r["id"]

@@ -15,8 +15,8 @@ URL = "/api/v1/ai/conversations"
 
 
 @pytest.fixture
-async def org(database: Database) -> Org:
-    org = await make_org(database)
+async def org(database: Database, org: Org) -> Org:
+    """The shared organization, with five conversations to list."""
     await add_conversations(database, org.id, org.owner.id, 5)
     return org
 

@@ -14,7 +14,7 @@ import pytest
 from parley.assistant.evaluation import expected_rows, load_questions
 from parley.assistant.executor import DuckDBWarehouse
 from parley.datasets import dataset
-from tests.demo.warehouses import AS_OF, NOW
+from tests.support.warehouses import AS_OF, NOW
 
 ROOT = Path(__file__).resolve().parents[2]
 SETS = {

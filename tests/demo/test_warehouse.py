@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from parley.demo.warehouse import TABLES, build_demo_warehouse
-from tests.demo.warehouses import AS_OF, SMALL
+from tests.support.warehouses import AS_OF, SMALL
 
 COLUMNS = {
     "distribution_centers": ["id", "name", "latitude", "longitude"],

@@ -31,11 +31,6 @@ EMBED_USERS = "/api/scim/v2/embed/Users"
 USERS = "/api/scim/v2/users"
 
 
-@pytest.fixture
-async def org(database: Database) -> Org:
-    return await make_org(database)
-
-
 def embed_body(**overrides: Any) -> dict[str, Any]:
     return {"contentPath": "/my", "externalId": "ada@example.com", "name": "Ada", **overrides}
 

@@ -10,7 +10,7 @@ import pytest
 
 from bench.fake_llm import FakeLLM, Text, ToolCall, serving
 from bench.support.server import cli, environment, running_server
-from tests.demo.warehouses import NOW, small_warehouse_path
+from tests.support.warehouses import NOW, small_warehouse_path
 
 WORDS = "North America brought in the most revenue of all regions, ahead of Europe by a margin."
 PLAN = {

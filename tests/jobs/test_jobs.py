@@ -10,8 +10,8 @@ import pytest
 
 from parley.db.database import Database
 from tests.factories import Org, bearer, make_member, make_org
-from tests.jobs.conftest import JOBS, submit, wait_final
 from tests.omni.shapes import DocsConversationDetail, SdkConversationDetail, check
+from tests.support.jobs import JOBS, submit, wait_final
 
 CONVERSATIONS = "/api/v1/ai/conversations"
 

@@ -1,5 +1,5 @@
-"""Cancelling in every state, renaming and deleting conversations, the event stream and
-the chart: driven step by step with a worker the test holds (no background workers)."""
+"""Cancelling in every state, the event stream and the chart: driven step by step with a
+worker the test holds (no background workers)."""
 
 from __future__ import annotations
 
@@ -12,26 +12,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from parley.conversations import repository as conversations
 from parley.db.database import Database
-from parley.jobs.worker import Claim, Workers
 from tests.factories import Org, bearer, make_member
-from tests.jobs.conftest import JOBS, submit, wait_final
+from tests.support.jobs import JOBS, claimed, hand_worker, submit, wait_final
 
 CONVERSATIONS = "/api/v1/ai/conversations"
 pytestmark = pytest.mark.parametrize("workers", [0])
-
-
-def hand_worker(app: FastAPI) -> Workers:
-    state = app.state
-    return Workers(state.database, state.runtimes, state.settings, count=1)
-
-
-async def claimed(app: FastAPI) -> tuple[Workers, Claim]:
-    pool = hand_worker(app)
-    claim = await pool.claim("test")
-    assert claim is not None
-    return pool, claim
 
 
 async def state_of(client: httpx.AsyncClient, token: str, job_id: str) -> dict[str, Any]:
@@ -154,39 +140,6 @@ async def test_a_job_out_of_retries_fails_clearly(
     job = await state_of(client, org.owner.token, ids["jobId"])
     assert job["state"] == "FAILED" and job["error"]["code"] == "WORKER_LOST"
     assert "interrupted 3 times" in job["error"]["message"]
-
-
-async def test_rename_and_delete(
-    app: FastAPI, client: httpx.AsyncClient, database: Database, org: Org, model_id: str
-) -> None:
-    token = org.owner.token
-    ids = (await submit(client, token, model_id, "Revenue by region")).json()
-    keep = (await submit(client, token, model_id, "Orders by status")).json()
-    path = f"{CONVERSATIONS}/{ids['conversationId']}"
-    renamed = await client.patch(path, json={"name": "  Regions  "}, headers=bearer(token))
-    assert renamed.status_code == 200 and renamed.json()["name"] == "Regions"
-    for bad in ({"name": ""}, {"name": "x" * 501}, {"name": 5}, {}):
-        assert (await client.patch(path, json=bad, headers=bearer(token))).status_code == 400
-    member = await make_member(database, org)
-    assert (
-        await client.patch(path, json={"name": "mine"}, headers=bearer(member.token))
-    ).status_code == 404
-    assert (await client.delete(path, headers=bearer(member.token))).status_code == 404
-    # The first answer does not overwrite a name someone chose.
-    pool, claim = await claimed(app)
-    await pool.run_claim(claim)
-    assert (await client.get(path, headers=bearer(token))).json()["name"] == "Regions"
-
-    deleted = await client.delete(path, headers=bearer(token))
-    assert deleted.status_code == 204 and deleted.content == b""
-    assert (await client.get(path, headers=bearer(token))).status_code == 404
-    assert (await client.get(f"{JOBS}/{ids['jobId']}", headers=bearer(token))).status_code == 404
-    assert (await client.delete(path, headers=bearer(token))).status_code == 404
-    listed = (await client.get(CONVERSATIONS, headers=bearer(org.org_key))).json()
-    assert [c["id"] for c in listed["data"]] == [keep["conversationId"]]
-    assert listed["pageInfo"]["totalRecords"] == 1
-    async with database.direct() as reader:
-        assert await conversations.total(reader, org.id, org.owner.id) == 1
 
 
 async def test_events_stream_until_final(

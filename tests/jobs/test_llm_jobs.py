@@ -21,9 +21,9 @@ from parley.db.database import Database
 from parley.kit import clock
 from parley.llm import usage
 from parley.tables import llm_usage
-from tests.demo.warehouses import NOW
 from tests.factories import Org, bearer
-from tests.jobs.conftest import JOBS, submit, wait_final
+from tests.support.jobs import JOBS, submit, wait_final
+from tests.support.warehouses import NOW
 
 GOOD = {
     "table": "order_items",

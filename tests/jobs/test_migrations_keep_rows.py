@@ -12,7 +12,7 @@ from parley import migrate
 from parley.db.database import Database
 from parley.tables import conversations, jobs, messages, models
 from tests.factories import Org
-from tests.jobs.conftest import submit
+from tests.support.jobs import submit
 
 
 async def _counts(database: Database) -> dict[str, int]:

@@ -13,8 +13,8 @@ import pytest
 
 from parley.jobs.attachments import MAX_FILE_BYTES
 from tests.factories import Org, bearer
-from tests.jobs.conftest import JOBS, submit, wait_final
 from tests.omni.shapes import DocsConversationDetail, SdkConversationDetail, check
+from tests.support.jobs import JOBS, submit, wait_final
 
 GENERATE = "/api/v1/ai/generate-query"
 PICK = "/api/v1/ai/pick-topic"

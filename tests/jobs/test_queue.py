@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from parley.db.database import Database
 from parley.jobs.worker import Workers
 from tests.factories import Org
-from tests.jobs.conftest import submit, wait_final
+from tests.support.jobs import submit, wait_final
 
 
 class Receiver:

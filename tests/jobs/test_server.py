@@ -24,7 +24,7 @@ from parley.assistant.evaluation import expected_rows, judge, load_questions
 from parley.assistant.executor import DuckDBWarehouse
 from parley.db.database import Database
 from parley.tables import jobs, messages
-from tests.demo.warehouses import NOW, small_warehouse_path
+from tests.support.warehouses import NOW, small_warehouse_path
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "eval" / "examples.yaml"

@@ -36,10 +36,10 @@ from parley.db.database import Database
 from parley.jobs import destinations, repository, signing_secrets
 from parley.jobs.worker import Workers
 from parley.tables import job_webhooks, jobs
-from tests.demo.warehouses import NOW, small_warehouse_path
 from tests.factories import Org, make_org, register_demo_model
-from tests.jobs.conftest import submit, wait_final
 from tests.jobs.test_queue import verified
+from tests.support.jobs import submit, wait_final
+from tests.support.warehouses import NOW, small_warehouse_path
 
 HOOK_SECRET = "s3cret-to-sign-with"
 
@@ -375,11 +375,11 @@ async def test_one_slow_receiver_does_not_hold_up_another(
     database: Database,
     org: Org,
     model_id: str,
-    warehouse: Path,
+    small_warehouse: Path,
 ) -> None:
     await set_timeout(app, 15)  # the slow receiver is released well before that
     other = await make_org(database, "Other")
-    other_model = await register_demo_model(database, other, warehouse)
+    other_model = await register_demo_model(database, other, small_warehouse)
     with Hook() as slow, Hook() as fast:
         slow.hold.clear()
         slow_jobs = [

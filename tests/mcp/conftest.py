@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.support.server import Server, environment, running_server
-from tests.demo.warehouses import NOW, small_warehouse_path
+from tests.support.warehouses import NOW, small_warehouse_path
 
 
 @pytest.fixture

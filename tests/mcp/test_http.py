@@ -12,8 +12,8 @@ import pytest
 from bench.support.server import Server
 from parley.assistant.evaluation import judge, load_questions, now_literal
 from parley.assistant.executor import DuckDBWarehouse
-from tests.demo.warehouses import NOW
 from tests.mcp.clients import call, over_http, refused
+from tests.support.warehouses import NOW
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "eval" / "examples.yaml"

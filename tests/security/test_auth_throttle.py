@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.security.conftest import bearer, new_home, serve
+from tests.support.served import bearer, new_home, serve
 
 LIST = "/api/v1/ai/conversations"
 LIMIT = 5

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from parley.db.database import JOURNAL_SIZE_LIMIT, Database
-from tests.security.conftest import bearer, new_home, serve
+from tests.support.served import bearer, new_home, serve
 
 
 def mode(path: Path) -> int:

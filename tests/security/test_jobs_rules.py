@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from parley.db.database import Database
-from tests.conftest import run_sync
 from tests.factories import Member, Org, make_member
-from tests.security.conftest import Served, bearer, new_home, serve
+from tests.support.served import Served, bearer, new_home, serve
+from tests.support.sync import run_sync
 
 JOBS = "/api/v1/ai/jobs"
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from bench.support.server import Server
-from tests.security.conftest import bearer, new_home, raw_request, read_all, serve
+from tests.support.served import bearer, new_home, raw_request, read_all, serve
 
 JOBS = "/api/v1/ai/jobs"
 GENERATE = "/api/v1/ai/generate-query"

@@ -14,8 +14,8 @@ from sqlalchemy.exc import DBAPIError
 
 from parley import migrate
 from parley.db.database import Database
-from tests.conftest import run_sync
-from tests.security.conftest import new_home, serve
+from tests.support.served import new_home, serve
+from tests.support.sync import run_sync
 
 POLL = 0.05
 

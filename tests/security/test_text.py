@@ -14,9 +14,9 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from parley.db.database import Database
-from tests.demo.warehouses import small_warehouse_path
 from tests.factories import make_org, register_demo_model
-from tests.security.conftest import bearer, new_home, serve
+from tests.support.served import bearer, new_home, serve
+from tests.support.warehouses import small_warehouse_path
 
 JOBS = "/api/v1/ai/jobs"
 CONVERSATIONS = "/api/v1/ai/conversations"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bench.support.server import Server, environment, running_server
-from tests.demo.warehouses import small_warehouse_path
+from tests.support.warehouses import small_warehouse_path
 
 
 def new_home(folder: Path, factory: pytest.TempPathFactory) -> Path:

@@ -10,27 +10,7 @@ import psycopg
 import pytest
 
 from bench.support.loading import load_postgres
-from parley.assistant.executor import DuckDBWarehouse, SQLAlchemyWarehouse
-from parley.assistant.semantic_model import SemanticModel
-from parley.demo.model import load_demo_model
-from tests.demo.warehouses import small_warehouse_path
-
-
-@pytest.fixture(scope="session")
-def small_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return small_warehouse_path(tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def model() -> SemanticModel:
-    return load_demo_model()
-
-
-@pytest.fixture(scope="session")
-def duck(small_warehouse: Path) -> Iterator[DuckDBWarehouse]:
-    warehouse = DuckDBWarehouse(small_warehouse)
-    yield warehouse
-    warehouse.close()
+from parley.assistant.executor import SQLAlchemyWarehouse
 
 
 def libpq_url(url: str) -> str:

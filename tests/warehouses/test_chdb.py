@@ -23,7 +23,7 @@ from parley.assistant.executor import (
 )
 from parley.assistant.runtime import open_warehouse
 from parley.assistant.semantic_model import SemanticModel
-from tests.demo.warehouses import NOW
+from tests.support.warehouses import NOW
 from tests.warehouses.shapes import SHAPES
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -46,11 +46,6 @@ def reader_url(postgres_warehouse_url: str) -> str:
     return f"{user}reader:{quote(PASSWORD, safe='')}@{rest}"
 
 
-@pytest.fixture
-async def org(database: Database) -> Org:
-    return await make_org(database)
-
-
 def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -25,7 +25,7 @@ from parley.assistant.query import SemanticQuery
 from parley.assistant.semantic_model import SemanticModel
 from parley.cli import app as cli_app
 from parley.connections.kinds import MissingDriver
-from tests.demo.warehouses import NOW
+from tests.support.warehouses import NOW
 from tests.warehouses.shapes import SHAPES
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -33,7 +33,7 @@ from parley.assistant.executor import DuckDBWarehouse, QueryTimeout, Warehouse  
 from parley.assistant.runtime import open_warehouse  # noqa: E402
 from parley.assistant.semantic_model import SemanticModel  # noqa: E402
 from parley.demo.model import load_demo_model  # noqa: E402
-from tests.demo.warehouses import NOW  # noqa: E402
+from tests.support.warehouses import NOW  # noqa: E402
 from tests.warehouses.shapes import SHAPES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import ARTIFACTS, Site, sign_in
+from tests.support.browser import ARTIFACTS, Site, sign_in
 
 CHAT_URL = re.compile(r"/chat/([0-9a-f-]{36})$")
 DOCS_SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot.png"

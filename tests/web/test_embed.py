@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from playwright.sync_api import Browser, expect
 
 from bench.support.server import cli_json, free_port
-from tests.web.conftest import ARTIFACTS, DESKTOP, Site
+from tests.support.browser import ARTIFACTS, DESKTOP, Site
 
 EMBEDDED_CHAT = re.compile(r"/embed/([0-9a-f-]{36})/chat/([0-9a-f-]{36})$")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import PHONE, Site, sign_in
+from tests.support.browser import PHONE, Site, sign_in
 
 LIST = "/api/v1/ai/conversations"
 
@@ -174,7 +174,7 @@ def test_at_375_px_the_history_is_a_drawer(page: Page, site: Site) -> None:
 
 
 def page_artifact(name: str) -> Path:
-    from tests.web.conftest import ARTIFACTS
+    from tests.support.browser import ARTIFACTS
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS / name

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from playwright.sync_api import Page, expect
 
-from tests.web.conftest import Site, sign_in
+from tests.support.browser import Site, sign_in
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(32)
 
