@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from parley.jobs.destinations import allow_list
+from parley.networks import allow_list
 
 DEFAULT_HOME = Path(".parley")
 

@@ -36,7 +36,7 @@ from parley.assistant.query import (
     resolve_query,
 )
 from parley.assistant.semantic_model import Measure, SemanticModel, Timeframe
-from parley.connections.kinds import DIALECTS, Dialect
+from parley.warehouses.kinds import DIALECTS, Dialect
 
 _TRUNC_UNITS: dict[Timeframe, str] = {
     "date": "DAY",

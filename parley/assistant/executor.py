@@ -2,7 +2,7 @@
 
 `Warehouse` is the interface the assistant uses; `DuckDBWarehouse` opens the embedded
 demo file read-only, `SQLAlchemyWarehouse` runs on a synchronous SQLAlchemy URL
-(PostgreSQL through psycopg, SQLite, and the kinds of parley/connections/kinds.py).
+(PostgreSQL through psycopg, SQLite, and the kinds of parley/warehouses/kinds.py).
 Results are JSON-friendly: dates and timestamps become ISO strings and Decimals floats.
 """
 
@@ -22,7 +22,7 @@ import duckdb
 from sqlglot import exp
 
 from parley.assistant.compiler import TOTAL_COLUMN, CompiledQuery
-from parley.connections.kinds import Dialect, Kind, MissingDriver, kind_of_url
+from parley.warehouses.kinds import Dialect, Kind, MissingDriver, kind_of_url
 
 JsonValue = str | int | float | bool | None
 T = TypeVar("T")

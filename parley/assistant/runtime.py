@@ -26,8 +26,8 @@ from parley.assistant.planner import BuiltinPlanner, Planner
 from parley.assistant.semantic_model import SemanticModel, validate_model
 from parley.assistant.value_index import ValueIndex
 from parley.config import Settings
-from parley.connections.kinds import kind_of_url
 from parley.kit.secretbox import SecretBox
+from parley.warehouses.kinds import kind_of_url
 
 DUCKDB_PREFIX = "duckdb:///"
 

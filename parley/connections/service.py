@@ -15,10 +15,10 @@ from sqlglot import exp
 from parley.assistant.compiler import CompiledQuery
 from parley.assistant.runtime import open_warehouse
 from parley.connections import repository, urls
-from parley.connections.kinds import UnknownKind, kind_of_url
 from parley.http.errors import BadRequest, Conflict, NotFound
 from parley.kit import clock
 from parley.kit.secretbox import SecretBox
+from parley.warehouses.kinds import UnknownKind, kind_of_url
 
 
 @dataclass(frozen=True)

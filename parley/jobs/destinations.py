@@ -14,13 +14,11 @@ import ipaddress
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import anyio
 import httpx
 
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from parley.networks import Address, AllowList, normal_name
 
 SCHEMES = ("http", "https")
 # NAT64 maps IPv4 into IPv6; an address in it is judged by the IPv4 address it carries.
@@ -29,42 +27,6 @@ _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 class RefusedDestination(ValueError):
     """A webhook URL Parley will not send to; the message says why."""
-
-
-@dataclass(frozen=True)
-class AllowList:
-    """Networks and host names an operator allows despite the policy
-    (``PARLEY_WEBHOOK_ALLOWED_NETWORKS``)."""
-
-    networks: tuple[Network, ...] = ()
-    names: frozenset[str] = frozenset()
-
-    @classmethod
-    def parse(cls, text: str) -> AllowList:
-        networks: list[Network] = []
-        names: set[str] = set()
-        for raw in text.split(","):
-            entry = raw.strip()
-            if not entry:
-                continue
-            try:
-                networks.append(ipaddress.ip_network(entry, strict=False))
-                continue
-            except ValueError:
-                pass
-            name = _normal_name(entry)
-            if not name or any(c in name for c in "/:@ []") or name.strip(".") != name:
-                raise ValueError(f"{entry!r} is neither a CIDR network nor a host name")
-            names.add(name)
-        return cls(tuple(networks), frozenset(names))
-
-    def allows_address(self, address: Address) -> bool:
-        return any(address in network for network in self.networks)
-
-
-@lru_cache(maxsize=16)
-def allow_list(text: str) -> AllowList:
-    return AllowList.parse(text)
 
 
 @dataclass(frozen=True)
@@ -83,10 +45,6 @@ class Destination:
         return port_of(self.url)
 
 
-def _normal_name(host: str) -> str:
-    return host.lower().rstrip(".")
-
-
 def host_of(url: httpx.URL) -> str:
     """The host as it goes on the wire (IDNA-encoded; IPv6 without brackets)."""
     return url.raw_host.decode("ascii")
@@ -99,7 +57,7 @@ def port_of(url: httpx.URL) -> int:
 def destination_key(url: str) -> str:
     """``host:port`` of a webhook URL: the unit of the per-destination delivery limit."""
     parsed = httpx.URL(url)
-    return f"{_normal_name(host_of(parsed))}:{port_of(parsed)}"[:300]
+    return f"{normal_name(host_of(parsed))}:{port_of(parsed)}"[:300]
 
 
 def refusal(address: Address) -> str | None:
@@ -162,7 +120,7 @@ def judge(parsed: httpx.URL, addresses: Sequence[str], allowed: AllowList) -> st
     host = host_of(parsed)
     if not addresses:
         raise RefusedDestination(f"webhookUrl host {host} has no address")
-    if _normal_name(host) in allowed.names:
+    if normal_name(host) in allowed.names:
         return addresses[0]
     for text in addresses:
         address = ipaddress.ip_address(text.split("%", 1)[0])

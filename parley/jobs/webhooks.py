@@ -35,6 +35,7 @@ from parley.jobs.schemas import SubmitJobRequest
 from parley.jobs.signals import Pulse
 from parley.kit import clock
 from parley.kit.backoff import Backoff
+from parley.networks import allow_list
 
 log = logging.getLogger("parley.webhooks")
 MAX_BACKOFF = 600.0
@@ -67,7 +68,7 @@ async def job_settings(body: SubmitJobRequest, settings: Settings) -> dict[str, 
     if body.webhookUrl is None:
         return None
     url = str(body.webhookUrl)
-    allowed = destinations.allow_list(settings.webhook_allowed_networks)
+    allowed = allow_list(settings.webhook_allowed_networks)
     try:
         with anyio.fail_after(settings.webhook_timeout):
             await destinations.vet(url, allowed)
@@ -208,7 +209,7 @@ class Sender:
         if webhook is None:
             return "the job has no webhook"
         timeout = self.settings.webhook_timeout
-        allowed = destinations.allow_list(self.settings.webhook_allowed_networks)
+        allowed = allow_list(self.settings.webhook_allowed_networks)
         try:
             secret = signing_secrets.unseal(self.settings, webhook.secret)
             body = event_body(dict(delivery.payload), webhook.metadata)

@@ -30,7 +30,7 @@ from pydantic import SecretStr
 from sqlalchemy import func, select, text, update
 
 from bench.support.server import environment, running_server
-from parley import migrate
+from parley import migrate, networks
 from parley.config import Settings
 from parley.db.database import Database
 from parley.jobs import destinations, repository, signing_secrets
@@ -291,8 +291,8 @@ async def test_the_allow_list_admits_networks_and_names(
 def test_a_bad_allow_list_entry_stops_the_server_starting() -> None:
     with pytest.raises(ValueError, match="neither a CIDR"):
         Settings(_env_file=None, webhook_allowed_networks="10.0.0.0/8, http://x/")
-    assert destinations.AllowList.parse(" 10.0.0.0/8 ,, Hooks.Example. ") == (
-        destinations.AllowList((ipaddress.ip_network("10.0.0.0/8"),), frozenset({"hooks.example"}))
+    assert networks.AllowList.parse(" 10.0.0.0/8 ,, Hooks.Example. ") == (
+        networks.AllowList((ipaddress.ip_network("10.0.0.0/8"),), frozenset({"hooks.example"}))
     )
 
 

@@ -15,7 +15,7 @@ import pytest
 from parley.assistant.compiler import compile_query
 from parley.assistant.query import QueryError
 from parley.assistant.semantic_model import SemanticModel
-from parley.connections.kinds import DIALECTS, KINDS, Dialect, kind_of_url
+from parley.warehouses.kinds import DIALECTS, KINDS, Dialect, kind_of_url
 from tests.warehouses.shapes import FAN_OUT, SHAPES
 
 GOLDEN = Path(__file__).parent / "golden"

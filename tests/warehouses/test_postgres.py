@@ -24,7 +24,7 @@ from parley.assistant.executor import (
 from parley.assistant.query import SemanticQuery
 from parley.assistant.semantic_model import SemanticModel
 from parley.cli import app as cli_app
-from parley.connections.kinds import MissingDriver
+from parley.warehouses.kinds import MissingDriver
 from tests.support.warehouses import NOW
 from tests.warehouses.shapes import SHAPES
 
