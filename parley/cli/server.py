@@ -164,6 +164,7 @@ def mcp_command(
     ] = None,
 ) -> None:
     """Serve Parley's MCP tools over stdio, for desktop AI clients."""
+    from parley.app import create_app
     from parley.mcp.access import parse_member
     from parley.mcp.stdio import serve_stdio
 
@@ -173,7 +174,7 @@ def mcp_command(
         fail(False, "no token: pass --token or set PARLEY_MCP_TOKEN", 401)
     try:
         named = parse_member(user_id)
-        asyncio.run(serve_stdio(settings, token, named))
+        asyncio.run(serve_stdio(create_app(settings), token, named))
     except ApiError as exc:
         fail(False, exc.detail, exc.status)
     except KeyboardInterrupt:

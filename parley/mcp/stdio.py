@@ -10,16 +10,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from parley.app import create_app
-from parley.config import Settings
+from fastapi import FastAPI
+
 from parley.mcp.access import Access, Services, authorize
 from parley.mcp.server import build_server
 
 
-async def serve_stdio(settings: Settings, token: str, named: uuid.UUID | None) -> None:
-    """Serve MCP on stdin/stdout until the client closes them. Raises ``ApiError`` when
-    the token (or the member it names) is refused at start."""
-    app = create_app(settings)
+async def serve_stdio(app: FastAPI, token: str, named: uuid.UUID | None) -> None:
+    """Serve MCP on stdin/stdout with ``app``'s database, warehouses and workers (the
+    command builds it: the app sits above this package) until the client closes them.
+    Raises ``ApiError`` when the token (or the member it names) is refused at start."""
     async with app.router.lifespan_context(app):
         services = Services.of(app.state)
         # Refused tokens fail the start, where a desktop client shows the error.
