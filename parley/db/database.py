@@ -111,7 +111,7 @@ class Database:
 
     @asynccontextmanager
     async def direct(self, *, scan: bool = False) -> AsyncIterator[Reader]:
-        """A read for ``kit.direct_sql`` statements: one snapshot on SQLite; on
+        """A read for ``db.direct_sql`` statements: one snapshot on SQLite; on
         PostgreSQL each statement reads committed data, as it would in a transaction at
         PostgreSQL's default isolation, without the BEGIN and COMMIT round trips.
 
