@@ -1,8 +1,10 @@
 """The import rules of docs/design.md hold: packages import downwards only, the product
-imports neither tests nor benchmarks, and benchmarks import no tests."""
+imports neither tests nor benchmarks, benchmarks import no tests, and nothing imports a
+conftest module."""
 
 from __future__ import annotations
 
+import ast
 import tomllib
 from pathlib import Path
 
@@ -34,3 +36,19 @@ def test_every_package_has_a_layer() -> None:
 def test_the_import_contracts_are_kept(capsys: pytest.CaptureFixture[str]) -> None:
     code = lint_imports(config_filename=str(PYPROJECT), no_cache=True)
     assert code == 0, capsys.readouterr().out
+
+
+def test_no_module_imports_a_conftest() -> None:
+    # Fixtures reach tests through pytest; what a test imports lives in tests/support.
+    offenders = []
+    for path in [*(ROOT / "tests").rglob("*.py"), *(ROOT / "bench").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            if any(name.split(".")[-1] == "conftest" for name in names):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not offenders, offenders
