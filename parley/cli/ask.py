@@ -9,9 +9,7 @@ from typing import Annotated
 
 import typer
 
-from parley.cli.options import (
-    JsonFlag,
-)
+from parley.cli.options import JsonFlag
 from parley.cli.running import console, err_console, fail
 from parley.config import Settings
 

@@ -8,10 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from parley.accounts import repository as accounts
-from parley.cli.options import (
-    JsonFlag,
-    OrgOption,
-)
+from parley.cli.options import JsonFlag, OrgOption
 from parley.cli.running import emit, run
 from parley.config import Settings
 from parley.connections import service as connections_service

@@ -14,12 +14,7 @@ from parley.assistant.evaluation import EvalReport, run_eval, run_remote_eval
 from parley.assistant.runtime import open_warehouse
 from parley.assistant.semantic_model import ModelError, load_model
 from parley.cli.ask import ask_defaults
-from parley.cli.options import (
-    DatasetOption,
-    JsonFlag,
-    pick_dataset,
-    warehouse_path,
-)
+from parley.cli.options import DatasetOption, JsonFlag, pick_dataset, warehouse_path
 from parley.cli.running import console, fail
 from parley.config import Settings
 from parley.datasets import Dataset

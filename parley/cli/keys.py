@@ -8,11 +8,7 @@ import typer
 
 from parley.accounts import repository as accounts
 from parley.accounts import service as account_service
-from parley.cli.options import (
-    JsonFlag,
-    OrgOption,
-    parse_uuid,
-)
+from parley.cli.options import JsonFlag, OrgOption, parse_uuid
 from parley.cli.running import emit, run
 from parley.db.database import Database
 

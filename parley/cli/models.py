@@ -11,10 +11,7 @@ import yaml
 
 from parley.accounts import repository as accounts
 from parley.assistant.semantic_model import ModelError, load_model
-from parley.cli.options import (
-    JsonFlag,
-    OrgOption,
-)
+from parley.cli.options import JsonFlag, OrgOption
 from parley.cli.running import emit, fail, run
 from parley.db.database import Database
 from parley.http.errors import NotFound

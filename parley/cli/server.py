@@ -10,9 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from parley import firstrun, logs
-from parley.cli.options import (
-    JsonFlag,
-)
+from parley.cli.options import JsonFlag
 from parley.cli.running import emit, fail, progress_bar, run
 from parley.config import Settings
 from parley.db.database import Database
