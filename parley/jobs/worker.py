@@ -48,7 +48,7 @@ from parley.jobs import attachments, repository, results, states
 from parley.jobs.signals import Pulse
 from parley.jobs.webhooks import Sender
 from parley.kit import clock
-from parley.kit.backoff import Backoff
+from parley.kit.backoff import Backoff, describe
 from parley.kit.timestamps import to_wire
 from parley.llm import usage
 from parley.llm.gateway import Gateway, LLMRefused, LLMUnavailable, Tally
@@ -285,9 +285,10 @@ class Workers:
                     expires = self._lease_until(clock.utcnow())
                     if not await repository.renew(conn, claim.job.id, claim.lease, expires):
                         return
-            except Exception:
-                # One missed renewal is not fatal: the lease outlasts three heartbeats.
-                log.warning("job %s: lease renewal failed", claim.job.id, exc_info=True)
+            except Exception as error:
+                # One missed renewal is not fatal (the lease outlasts three heartbeats): one
+                # line, no traceback, as the polling loops log an unreachable database.
+                log.warning("job %s: lease renewal failed: %s", claim.job.id, describe(error))
 
     async def _mine(self, conn: Any, claim: Claim, state: str) -> Any | None:
         job = await repository.lock(conn, claim.job.id)
