@@ -716,7 +716,7 @@ def connections_add(
             )
 
     info = _run(as_json, work)
-    _emit(as_json, info.to_json(), f"Connection {_connection_line(info)}")
+    _emit(as_json, info.to_wire(), f"Connection {_connection_line(info)}")
 
 
 @connections_app.command("test")
@@ -740,7 +740,7 @@ def connections_test(
             )
 
     info = _run(as_json, work)
-    _emit(as_json, info.to_json(), f"OK {_connection_line(info)}")
+    _emit(as_json, info.to_wire(), f"OK {_connection_line(info)}")
 
 
 @connections_app.command("list")
@@ -755,7 +755,7 @@ def connections_list(org: OrgOption, as_json: JsonFlag = False) -> None:
     infos = _run(as_json, work)
     _emit(
         as_json,
-        {"connections": [i.to_json() for i in infos]},
+        {"connections": [i.to_wire() for i in infos]},
         "\n".join(_connection_line(i) for i in infos) or "No connections.",
     )
 
@@ -774,7 +774,7 @@ def connections_remove(
             return await connections_service.remove(conn, org_id, connection)
 
     info = _run(as_json, work)
-    _emit(as_json, info.to_json(), f"Removed {info.name}")
+    _emit(as_json, info.to_wire(), f"Removed {info.name}")
 
 
 @app.command("eval")
