@@ -20,9 +20,7 @@ async def acting_member(
     member = caller.acting_member(user_id)
     if member is None:
         raise NotFound("The organization has no owner to act as; pass userId")
-    if user_id is not None and not await accounts.is_member(
-        conn, caller.organization_id, user_id
-    ):
+    if user_id is not None and not await accounts.is_member(conn, caller.organization_id, user_id):
         raise NotFound(f"No member {user_id} in this organization")
     return member
 
