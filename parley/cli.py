@@ -19,6 +19,7 @@ import typer
 import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley import firstrun, logs, migrate
 from parley.accounts import repository as accounts
@@ -670,7 +671,7 @@ def _org(org: str) -> uuid.UUID:
     return _uuid(org, "--org")
 
 
-async def _existing_org(conn: Any, org_id: uuid.UUID) -> None:
+async def _existing_org(conn: AsyncConnection, org_id: uuid.UUID) -> None:
     if await accounts.get_organization(conn, org_id) is None:
         raise NotFound(f"no organization {org_id}")
 

@@ -68,7 +68,7 @@ def _text_of(error: dict[str, str] | None) -> str:
     return " ".join(part for part in (error.get("message"), error.get("detail")) if part)
 
 
-def _topic_summary(name: str, topic: Any) -> dict[str, Any]:
+def _topic_summary(name: str, topic: object) -> dict[str, Any]:
     topic = topic if isinstance(topic, dict) else {}
     return {
         "name": name,
