@@ -98,7 +98,6 @@ async def submit_job(
 @router.get(
     "/jobs/{jobId}",
     response_model=JobStatus,
-    response_model_exclude_none=True,
     responses=responses(400, 401, 403, 404, 429),
     summary="An AI job's state",
 )
