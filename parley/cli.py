@@ -36,6 +36,7 @@ from parley.http import header_limit
 from parley.http.errors import ApiError, NotFound
 from parley.kit import clock
 from parley.kit.secretbox import SecretBox
+from parley.kit.timestamps import to_wire
 from parley.llm import usage as llm_usage
 from parley.models import repository as models_repository
 from parley.models import service as models_service
@@ -335,7 +336,7 @@ def orgs_usage(
                 emails = {str(m.id): m.email for m in members}
         return {
             "id": str(org_id),
-            "since": start.isoformat(),
+            "since": to_wire(start),
             "by": by,
             "monthlyTokens": limit,
             "usedThisMonth": used,
@@ -437,7 +438,7 @@ def keys_create(
             "kind": new.key.kind,
             "organizationId": str(new.key.organization_id),
             "membershipId": str(new.key.membership_id) if new.key.membership_id else None,
-            "expiresAt": new.key.expires_at.isoformat() if new.key.expires_at else None,
+            "expiresAt": to_wire(new.key.expires_at) if new.key.expires_at else None,
             "token": new.token,
         }
 
@@ -460,7 +461,8 @@ def keys_revoke(
     async def work(database: Database) -> dict[str, Any]:
         async with database.write() as conn:
             revoked = await account_service.revoke_key(conn, key_id)
-        return {"id": str(revoked.id), "revokedAt": str(revoked.revoked_at)}
+        at = revoked.revoked_at
+        return {"id": str(revoked.id), "revokedAt": to_wire(at) if at else None}
 
     data = _run(as_json, work)
     _emit(as_json, data, f"Key {data['id']} revoked at {data['revokedAt']}")
@@ -484,7 +486,7 @@ def keys_list(
                 "name": k.name,
                 "membershipId": str(k.membership_id) if k.membership_id else None,
                 "revoked": k.revoked_at is not None,
-                "expiresAt": k.expires_at.isoformat() if k.expires_at else None,
+                "expiresAt": to_wire(k.expires_at) if k.expires_at else None,
             }
             for k in keys
         ]
