@@ -9,11 +9,11 @@ import pytest
 
 from parley.config import Settings
 from parley.db.database import Database
+from parley.jobs.records import FINAL
 from tests.demo.warehouses import NOW, small_warehouse_path
 from tests.factories import Org, bearer, make_org, register_demo_model
 
 JOBS = "/api/v1/ai/jobs"
-FINAL = {"COMPLETE", "FAILED", "CANCELLED"}
 
 
 @pytest.fixture
