@@ -10,6 +10,7 @@ from enum import StrEnum
 from sqlalchemy.engine import RowMapping
 
 from parley.kit.json import JsonObject
+from parley.kit.timestamps import to_wire
 
 
 class JobState(StrEnum):
@@ -27,6 +28,10 @@ FINAL = frozenset({JobState.COMPLETE, JobState.FAILED, JobState.CANCELLED})
 UNFINISHED = frozenset({JobState.QUEUED, JobState.EXECUTING, JobState.DELIVERING})
 # Held by a worker's lease.
 RUNNING = frozenset({JobState.EXECUTING, JobState.DELIVERING})
+
+
+def _time(value: datetime | None) -> str | None:
+    return to_wire(value) if value is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,47 @@ class Job:
     def of(cls, row: RowMapping) -> Job:
         """A row of ``jobs`` (all its columns) as a record."""
         return cls(**{**row, "state": JobState(row["state"])})
+
+    def to_wire(self, chat_url: str) -> JsonObject:
+        """The job as the status endpoint shows it: the common fields plus those of its
+        state. ``chat_url`` is its conversation's web page."""
+        body: JsonObject = {
+            "id": str(self.id),
+            "conversationId": str(self.conversation_id),
+            "organizationId": str(self.organization_id),
+            "userId": str(self.membership_id),
+            "modelId": str(self.model_id),
+            "branchId": None,
+            "topicName": self.topic_name,
+            "prompt": self.prompt,
+            "state": self.state.value,
+            "omniChatUrl": chat_url,
+            "createdAt": to_wire(self.created_at),
+            "updatedAt": to_wire(self.updated_at),
+        }
+        started = _time(self.execution_started_at)
+        state = self.state
+        if state == JobState.EXECUTING:
+            body["executionStartedAt"] = started
+            body["progress"] = dict(self.progress) if self.progress else None
+        elif state == JobState.DELIVERING:
+            body["executionStartedAt"] = started
+        elif state == JobState.COMPLETE:
+            body["executionStartedAt"] = started
+            body["completedAt"] = _time(self.completed_at)
+            body["resultSummary"] = (self.result or {}).get("resultSummary")
+        elif state == JobState.FAILED:
+            body["completedAt"] = _time(self.completed_at)
+            body["error"] = dict(self.error or {"message": "The job failed."})
+            if started:
+                body["executionStartedAt"] = started
+        elif state == JobState.CANCELLED:
+            body["cancelledAt"] = _time(self.cancelled_at)
+            body["cancelledBy"] = str(self.cancelled_by) if self.cancelled_by else None
+            # A job cancelled while it ran keeps when it started, as a failed one does.
+            if started:
+                body["executionStartedAt"] = started
+        return body
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,6 @@ from parley.jobs.records import Job, JobState
 from parley.jobs.schemas import SubmitJobRequest
 from parley.kit import clock
 from parley.kit.json import JsonObject
-from parley.kit.timestamps import to_wire
 from parley.llm import usage
 from parley.models import repository as models
 
@@ -201,50 +200,9 @@ async def find(
     return job
 
 
-def _at(value: datetime | None) -> str | None:
-    return to_wire(value) if value is not None else None
-
-
 def status(job: Job, public_url: str) -> JsonObject:
-    """The job as the status endpoint shows it: the common fields plus those of its
-    state."""
-    body: JsonObject = {
-        "id": str(job.id),
-        "conversationId": str(job.conversation_id),
-        "organizationId": str(job.organization_id),
-        "userId": str(job.membership_id),
-        "modelId": str(job.model_id),
-        "branchId": None,
-        "topicName": job.topic_name,
-        "prompt": job.prompt,
-        "state": job.state.value,
-        "omniChatUrl": chat_url(public_url, job.conversation_id),
-        "createdAt": to_wire(job.created_at),
-        "updatedAt": to_wire(job.updated_at),
-    }
-    started = _at(job.execution_started_at)
-    state = job.state
-    if state == JobState.EXECUTING:
-        body["executionStartedAt"] = started
-        body["progress"] = dict(job.progress) if job.progress else None
-    elif state == JobState.DELIVERING:
-        body["executionStartedAt"] = started
-    elif state == JobState.COMPLETE:
-        body["executionStartedAt"] = started
-        body["completedAt"] = _at(job.completed_at)
-        body["resultSummary"] = (job.result or {}).get("resultSummary")
-    elif state == JobState.FAILED:
-        body["completedAt"] = _at(job.completed_at)
-        body["error"] = dict(job.error or {"message": "The job failed."})
-        if started:
-            body["executionStartedAt"] = started
-    elif state == JobState.CANCELLED:
-        body["cancelledAt"] = _at(job.cancelled_at)
-        body["cancelledBy"] = str(job.cancelled_by) if job.cancelled_by else None
-        # A job cancelled while it ran keeps when it started, as a failed one does.
-        if started:
-            body["executionStartedAt"] = started
-    return body
+    """The status endpoint's body (``Job.to_wire``)."""
+    return job.to_wire(chat_url(public_url, job.conversation_id))
 
 
 def result(job: Job, public_url: str) -> JsonObject:
