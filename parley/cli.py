@@ -341,7 +341,7 @@ def orgs_usage(
             "monthlyTokens": limit,
             "usedThisMonth": used,
             "rows": [
-                {**row.to_json(), **({"email": emails[row.key]} if row.key in emails else {})}
+                {**row.to_wire(), **({"email": emails[row.key]} if row.key in emails else {})}
                 for row in rows
             ],
         }
