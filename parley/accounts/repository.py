@@ -1,5 +1,5 @@
-"""SQL for organizations, memberships and API keys. The tenant filter of memberships is
-written once, in ``readable``."""
+"""SQL for organizations, memberships and API keys. The tenant filter is written
+once, in ``readable``."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Row, insert, select, update
+from sqlalchemy import ColumnElement, Row, Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.accounts.records import ApiKey, Membership, Organization, Role
 from parley.tables import api_keys, memberships, organizations
 
 
-def readable(org_id: uuid.UUID) -> ColumnElement[bool]:
-    """Memberships of one organization."""
-    return memberships.c.organization_id == org_id
+def readable(table: Table, org_id: uuid.UUID) -> ColumnElement[bool]:
+    """Rows of ``table`` (memberships or API keys) that belong to one organization."""
+    return table.c.organization_id == org_id
 
 
 def _organization(row: Row[Any]) -> Organization:
@@ -125,14 +125,16 @@ async def find_membership_by_email(
 ) -> Membership | None:
     row = (
         await conn.execute(
-            select(memberships).where(readable(org_id), memberships.c.email == email)
+            select(memberships).where(readable(memberships, org_id), memberships.c.email == email)
         )
     ).first()
     return _membership(row) if row else None
 
 
 async def is_member(conn: AsyncConnection, org_id: uuid.UUID, membership_id: uuid.UUID) -> bool:
-    query = select(memberships.c.id).where(readable(org_id), memberships.c.id == membership_id)
+    query = select(memberships.c.id).where(
+        readable(memberships, org_id), memberships.c.id == membership_id
+    )
     return (await conn.execute(query)).first() is not None
 
 
@@ -144,7 +146,7 @@ async def get_membership(conn: AsyncConnection, membership_id: uuid.UUID) -> Mem
 async def list_memberships(conn: AsyncConnection, org_id: uuid.UUID) -> list[Membership]:
     rows = await conn.execute(
         select(memberships)
-        .where(readable(org_id))
+        .where(readable(memberships, org_id))
         .order_by(memberships.c.created_at, memberships.c.id)
     )
     return [_membership(row) for row in rows]
@@ -198,7 +200,7 @@ async def get_api_key(conn: AsyncConnection, key_id: uuid.UUID) -> ApiKey | None
 async def list_api_keys(conn: AsyncConnection, org_id: uuid.UUID) -> list[ApiKey]:
     rows = await conn.execute(
         select(api_keys)
-        .where(api_keys.c.organization_id == org_id)
+        .where(readable(api_keys, org_id))
         .order_by(api_keys.c.created_at, api_keys.c.id)
     )
     return [_api_key(row) for row in rows]

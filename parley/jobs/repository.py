@@ -72,7 +72,7 @@ async def by_idempotency_key(
     conn: AsyncConnection, org_id: uuid.UUID, key: str
 ) -> EarlierSubmit | None:
     query = select(_j.id, _j.conversation_id, _j.created_at, _j.idempotency_fingerprint).where(
-        _j.organization_id == org_id, _j.idempotency_key == key
+        *readable(org_id, None), _j.idempotency_key == key
     )
     row = (await conn.execute(query)).first()
     return None if row is None else EarlierSubmit(**row._mapping)
