@@ -46,6 +46,7 @@ from parley.config import Settings
 from parley.db.database import Database
 from parley.demo.model import MODEL_PATH
 from parley.demo.warehouse import build_demo_warehouse
+from parley.jobs.records import FINAL
 from parley.models import service as models
 from parley.tables import jobs, messages
 
@@ -56,7 +57,6 @@ PROMPTS = [
     "Revenue by category",
 ]
 NOW = datetime(2026, 11, 26, 12)
-FINAL = ("COMPLETE", "FAILED", "CANCELLED")
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""SQL for organizations, memberships and API keys."""
+"""SQL for organizations, memberships and API keys. The tenant filter is written
+once, in ``readable``."""
 
 from __future__ import annotations
 
@@ -6,14 +7,19 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, Row, Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from parley.accounts.schemas import ApiKey, Membership, Organization, Role
+from parley.accounts.records import ApiKey, Membership, Organization, Role
 from parley.tables import api_keys, memberships, organizations
 
 
-def _organization(row: Any) -> Organization:
+def readable(table: Table, org_id: uuid.UUID) -> ColumnElement[bool]:
+    """Rows of ``table`` (memberships or API keys) that belong to one organization."""
+    return table.c.organization_id == org_id
+
+
+def _organization(row: Row[Any]) -> Organization:
     return Organization(
         id=row.id,
         name=row.name,
@@ -23,7 +29,7 @@ def _organization(row: Any) -> Organization:
     )
 
 
-def _membership(row: Any) -> Membership:
+def _membership(row: Row[Any]) -> Membership:
     return Membership(
         id=row.id,
         organization_id=row.organization_id,
@@ -34,7 +40,7 @@ def _membership(row: Any) -> Membership:
     )
 
 
-def _api_key(row: Any) -> ApiKey:
+def _api_key(row: Row[Any]) -> ApiKey:
     return ApiKey(
         id=row.id,
         organization_id=row.organization_id,
@@ -119,12 +125,17 @@ async def find_membership_by_email(
 ) -> Membership | None:
     row = (
         await conn.execute(
-            select(memberships).where(
-                memberships.c.organization_id == org_id, memberships.c.email == email
-            )
+            select(memberships).where(readable(memberships, org_id), memberships.c.email == email)
         )
     ).first()
     return _membership(row) if row else None
+
+
+async def is_member(conn: AsyncConnection, org_id: uuid.UUID, membership_id: uuid.UUID) -> bool:
+    query = select(memberships.c.id).where(
+        readable(memberships, org_id), memberships.c.id == membership_id
+    )
+    return (await conn.execute(query)).first() is not None
 
 
 async def get_membership(conn: AsyncConnection, membership_id: uuid.UUID) -> Membership | None:
@@ -135,7 +146,7 @@ async def get_membership(conn: AsyncConnection, membership_id: uuid.UUID) -> Mem
 async def list_memberships(conn: AsyncConnection, org_id: uuid.UUID) -> list[Membership]:
     rows = await conn.execute(
         select(memberships)
-        .where(memberships.c.organization_id == org_id)
+        .where(readable(memberships, org_id))
         .order_by(memberships.c.created_at, memberships.c.id)
     )
     return [_membership(row) for row in rows]
@@ -189,7 +200,7 @@ async def get_api_key(conn: AsyncConnection, key_id: uuid.UUID) -> ApiKey | None
 async def list_api_keys(conn: AsyncConnection, org_id: uuid.UUID) -> list[ApiKey]:
     rows = await conn.execute(
         select(api_keys)
-        .where(api_keys.c.organization_id == org_id)
+        .where(readable(api_keys, org_id))
         .order_by(api_keys.c.created_at, api_keys.c.id)
     )
     return [_api_key(row) for row in rows]

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.accounts import repository
-from parley.accounts.schemas import ROLES, ApiKey, Membership, Organization, Role
+from parley.accounts.records import ROLES, ApiKey, Membership, Organization, Role
 from parley.http.errors import BadRequest, Conflict, NotFound
 from parley.kit import clock, tokens
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.accounts import repository as accounts
 from parley.auth.principal import Principal
 from parley.http.errors import Forbidden, NotFound
-from parley.tables import memberships
 
 
 async def acting_member(
@@ -21,17 +20,8 @@ async def acting_member(
     member = caller.acting_member(user_id)
     if member is None:
         raise NotFound("The organization has no owner to act as; pass userId")
-    if user_id is not None:
-        found = (
-            await conn.execute(
-                select(memberships.c.id).where(
-                    memberships.c.organization_id == caller.organization_id,
-                    memberships.c.id == user_id,
-                )
-            )
-        ).first()
-        if found is None:
-            raise NotFound(f"No member {user_id} in this organization")
+    if user_id is not None and not await accounts.is_member(conn, caller.organization_id, user_id):
+        raise NotFound(f"No member {user_id} in this organization")
     return member
 
 

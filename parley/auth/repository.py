@@ -4,29 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import NamedTuple
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.auth.records import KeyRecord
 from parley.db.direct_sql import DirectQuery, Reader
 from parley.tables import api_keys, memberships, organizations
-
-
-class KeyRecord(NamedTuple):
-    id: uuid.UUID
-    kind: str
-    secret_hash: str
-    organization_id: uuid.UUID
-    membership_id: uuid.UUID | None
-    expires_at: datetime | None
-    revoked_at: datetime | None
-    last_used_at: datetime | None
-    role: str | None
-    owner_membership_id: uuid.UUID | None
-    rate_limit_per_minute: int | None
-    ai_enabled: bool
-
 
 # Every request runs this, so it is built and compiled once (db/direct_sql.py). Its
 # columns are KeyRecord's fields, in order.

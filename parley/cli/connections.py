@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.accounts import repository as accounts
 from parley.cli.options import JsonFlag, OrgOption
@@ -19,7 +20,7 @@ from parley.kit.secretbox import SecretBox
 app = typer.Typer(no_args_is_help=True, help="Warehouse connections.")
 
 
-async def _existing_org(conn: Any, org_id: uuid.UUID) -> None:
+async def _existing_org(conn: AsyncConnection, org_id: uuid.UUID) -> None:
     if await accounts.get_organization(conn, org_id) is None:
         raise NotFound(f"no organization {org_id}")
 
@@ -61,7 +62,7 @@ def connections_add(
             )
 
     info = run(as_json, work)
-    emit(as_json, info.to_json(), f"Connection {_connection_line(info)}")
+    emit(as_json, info.to_wire(), f"Connection {_connection_line(info)}")
 
 
 @app.command("test")
@@ -84,7 +85,7 @@ def connections_test(
             )
 
     info = run(as_json, work)
-    emit(as_json, info.to_json(), f"OK {_connection_line(info)}")
+    emit(as_json, info.to_wire(), f"OK {_connection_line(info)}")
 
 
 @app.command("list")
@@ -98,7 +99,7 @@ def connections_list(org_id: OrgOption, as_json: JsonFlag = False) -> None:
     infos = run(as_json, work)
     emit(
         as_json,
-        {"connections": [i.to_json() for i in infos]},
+        {"connections": [i.to_wire() for i in infos]},
         "\n".join(_connection_line(i) for i in infos) or "No connections.",
     )
 
@@ -116,4 +117,4 @@ def connections_remove(
             return await connections_service.remove(conn, org_id, connection)
 
     info = run(as_json, work)
-    emit(as_json, info.to_json(), f"Removed {info.name}")
+    emit(as_json, info.to_wire(), f"Removed {info.name}")

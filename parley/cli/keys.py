@@ -11,6 +11,7 @@ from parley.accounts import service as account_service
 from parley.cli.options import JsonFlag, OrgOption, parse_uuid
 from parley.cli.running import emit, run
 from parley.db.database import Database
+from parley.kit.timestamps import to_wire
 
 app = typer.Typer(no_args_is_help=True, help="API keys and personal access tokens.")
 
@@ -41,7 +42,7 @@ def keys_create(
             "kind": new.key.kind,
             "organizationId": str(new.key.organization_id),
             "membershipId": str(new.key.membership_id) if new.key.membership_id else None,
-            "expiresAt": new.key.expires_at.isoformat() if new.key.expires_at else None,
+            "expiresAt": to_wire(new.key.expires_at) if new.key.expires_at else None,
             "token": new.token,
         }
 
@@ -64,7 +65,8 @@ def keys_revoke(
     async def work(database: Database) -> dict[str, Any]:
         async with database.write() as conn:
             revoked = await account_service.revoke_key(conn, key_id)
-        return {"id": str(revoked.id), "revokedAt": str(revoked.revoked_at)}
+        at = revoked.revoked_at
+        return {"id": str(revoked.id), "revokedAt": to_wire(at) if at else None}
 
     data = run(as_json, work)
     emit(as_json, data, f"Key {data['id']} revoked at {data['revokedAt']}")
@@ -87,7 +89,7 @@ def keys_list(
                 "name": k.name,
                 "membershipId": str(k.membership_id) if k.membership_id else None,
                 "revoked": k.revoked_at is not None,
-                "expiresAt": k.expires_at.isoformat() if k.expires_at else None,
+                "expiresAt": to_wire(k.expires_at) if k.expires_at else None,
             }
             for k in keys
         ]

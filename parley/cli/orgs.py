@@ -14,6 +14,7 @@ from parley.cli.running import emit, run
 from parley.db.database import Database
 from parley.http.errors import NotFound
 from parley.kit import clock
+from parley.kit.timestamps import to_wire
 from parley.llm import usage as llm_usage
 
 app = typer.Typer(no_args_is_help=True, help="Organizations.")
@@ -165,12 +166,12 @@ def orgs_usage(
                 emails = {str(m.id): m.email for m in members}
         return {
             "id": str(org_id),
-            "since": start.isoformat(),
+            "since": to_wire(start),
             "by": by,
             "monthlyTokens": limit,
             "usedThisMonth": used,
             "rows": [
-                {**row.to_json(), **({"email": emails[row.key]} if row.key in emails else {})}
+                {**row.to_wire(), **({"email": emails[row.key]} if row.key in emails else {})}
                 for row in rows
             ],
         }

@@ -1,20 +1,20 @@
-"""The SQL of warehouse connections. The tenant filter is written once, in ``_mine``."""
+"""The SQL of warehouse connections. The tenant filter is written once, in ``readable``."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.connections.records import Connection
 from parley.tables import connections, models
 
 _c = connections.c
 
 
-def _mine(org_id: uuid.UUID) -> ColumnElement[bool]:
+def readable(org_id: uuid.UUID) -> ColumnElement[bool]:
     return _c.organization_id == org_id
 
 
@@ -53,26 +53,30 @@ async def insert_connection(
     return connection_id
 
 
-async def find(conn: AsyncConnection, org_id: uuid.UUID, reference: str) -> Any | None:
-    query = select(connections).where(_mine(org_id), _named(reference))
-    return (await conn.execute(query)).first()
+async def find(conn: AsyncConnection, org_id: uuid.UUID, reference: str) -> Connection | None:
+    query = select(connections).where(readable(org_id), _named(reference))
+    row = (await conn.execute(query)).first()
+    return None if row is None else Connection.of(row._mapping)
 
 
-async def get(conn: AsyncConnection, org_id: uuid.UUID, connection_id: uuid.UUID) -> Any | None:
-    query = select(connections).where(_mine(org_id), _c.id == connection_id)
-    return (await conn.execute(query)).first()
+async def get(
+    conn: AsyncConnection, org_id: uuid.UUID, connection_id: uuid.UUID
+) -> Connection | None:
+    query = select(connections).where(readable(org_id), _c.id == connection_id)
+    row = (await conn.execute(query)).first()
+    return None if row is None else Connection.of(row._mapping)
 
 
-async def list_all(conn: AsyncConnection, org_id: uuid.UUID) -> list[Any]:
-    query = select(connections).where(_mine(org_id)).order_by(_c.name)
-    return list((await conn.execute(query)).all())
+async def list_all(conn: AsyncConnection, org_id: uuid.UUID) -> list[Connection]:
+    query = select(connections).where(readable(org_id)).order_by(_c.name)
+    return [Connection.of(row._mapping) for row in await conn.execute(query)]
 
 
 async def mark_tested(
     conn: AsyncConnection, org_id: uuid.UUID, connection_id: uuid.UUID, now: datetime
 ) -> None:
     await conn.execute(
-        update(connections).where(_mine(org_id), _c.id == connection_id).values(tested_at=now)
+        update(connections).where(readable(org_id), _c.id == connection_id).values(tested_at=now)
     )
 
 
@@ -88,4 +92,4 @@ async def models_using(conn: AsyncConnection, org_id: uuid.UUID, connection_id: 
 async def delete_connection(
     conn: AsyncConnection, org_id: uuid.UUID, connection_id: uuid.UUID
 ) -> None:
-    await conn.execute(delete(connections).where(_mine(org_id), _c.id == connection_id))
+    await conn.execute(delete(connections).where(readable(org_id), _c.id == connection_id))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import anyio
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -15,13 +14,16 @@ from sqlglot import exp
 from parley.assistant.compiler import CompiledQuery
 from parley.assistant.runtime import open_warehouse
 from parley.connections import repository, urls
+from parley.connections.records import Connection
 from parley.http.errors import BadRequest, Conflict, NotFound
 from parley.kit import clock
+from parley.kit.json import JsonObject
 from parley.kit.secretbox import SecretBox
+from parley.kit.timestamps import to_wire
 from parley.warehouses.kinds import UnknownKind, kind_of_url
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ConnectionInfo:
     """A connection as it may be shown: its URL carries no credentials."""
 
@@ -32,18 +34,18 @@ class ConnectionInfo:
     created_at: datetime
     tested_at: datetime | None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_wire(self) -> JsonObject:
         return {
             "id": str(self.id),
             "name": self.name,
             "kind": self.kind,
             "url": self.url,
-            "createdAt": self.created_at.isoformat(),
-            "testedAt": self.tested_at.isoformat() if self.tested_at else None,
+            "createdAt": to_wire(self.created_at),
+            "testedAt": to_wire(self.tested_at) if self.tested_at else None,
         }
 
 
-def _info(row: Any) -> ConnectionInfo:
+def _info(row: Connection) -> ConnectionInfo:
     return ConnectionInfo(row.id, row.name, row.kind, row.url, row.created_at, row.tested_at)
 
 
@@ -106,17 +108,18 @@ async def add(
         now=clock.utcnow(),
     )
     row = await repository.get(conn, org_id, connection_id)
+    assert row is not None  # written in this transaction
     return _info(row)
 
 
-async def _find(conn: AsyncConnection, org_id: uuid.UUID, reference: str) -> Any:
+async def _find(conn: AsyncConnection, org_id: uuid.UUID, reference: str) -> Connection:
     row = await repository.find(conn, org_id, reference)
     if row is None:
         raise NotFound(f"no connection {reference!r} in this organization")
     return row
 
 
-def full_url(row: Any, box: SecretBox) -> str:
+def full_url(row: Connection, box: SecretBox) -> str:
     """The URL with its credentials, to connect with; never shown."""
     secret = box.open(row.sealed_secret) if row.sealed_secret is not None else None
     return urls.join(row.url, secret)
@@ -134,7 +137,9 @@ async def test(
     row = await _find(conn, org_id, reference)
     await _probe(full_url(row, box), query_timeout, f"connection {row.name!r} ({row.url})")
     await repository.mark_tested(conn, org_id, row.id, clock.utcnow())
-    return _info(await repository.get(conn, org_id, row.id))
+    tested = await repository.get(conn, org_id, row.id)
+    assert tested is not None  # read in this transaction
+    return _info(tested)
 
 
 async def list_connections(conn: AsyncConnection, org_id: uuid.UUID) -> list[ConnectionInfo]:

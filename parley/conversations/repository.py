@@ -1,4 +1,4 @@
-"""The SQL of conversations. The tenant filter is written once, in ``_scoped``."""
+"""The SQL of conversations. The tenant filter is written once, in ``readable``."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     Select,
     String,
-    and_,
     bindparam,
     exists,
     func,
@@ -23,13 +23,14 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.conversations.records import Conversation, Message
 from parley.db.direct_sql import DirectQuery, Reader, Row
 from parley.db.wire_sql import utc_text, uuid_hex
 from parley.tables import ORG_SCOPE, conversation_counts, conversations, messages
 
 _c = conversations.c
-# A list row: id, name, last prompt, updated, created, as db/wire_sql.py reads them
-# (service.wire_row turns them into the wire form).
+# A list row, as db/wire_sql.py reads it: the driver's tuple, read by the positions
+# below (service.wire_row turns it into the wire form).
 _SUMMARY = (
     uuid_hex(_c.id),
     _c.name,
@@ -37,10 +38,16 @@ _SUMMARY = (
     utc_text(_c.updated_at),
     utc_text(_c.created_at),
 )
-_TOTAL_COLUMN = len(_SUMMARY)
+# Where each column of _SUMMARY sits in a list row: the id as 32 hex digits, the
+# timestamps as ``YYYY-MM-DD HH:MM:SS.ffffff`` UTC text.
+ROW_ID, ROW_NAME, ROW_PROMPT, ROW_UPDATED, ROW_CREATED = range(len(_SUMMARY))
+# Without a search, the scope's total rides along after them.
+ROW_TOTAL = len(_SUMMARY)
 
 
-def _scoped(org_id: Any, member_id: Any | None) -> list[ColumnElement[bool]]:
+def readable(
+    org_id: uuid.UUID | BindParameter[Any], member_id: uuid.UUID | BindParameter[Any] | None
+) -> list[ColumnElement[bool]]:
     """The tenant filter. The ids are values, or placeholders in a prebuilt statement."""
     where: list[ColumnElement[bool]] = [_c.organization_id == org_id]
     if member_id is not None:
@@ -74,8 +81,8 @@ def _counter_scope(member_id: uuid.UUID | None) -> str:
 
 
 def _scope_filter(query: Select[Any], *, by_member: bool, search: bool) -> Select[Any]:
-    member: Any = bindparam("member_id") if by_member else None
-    query = query.where(*_scoped(bindparam("org_id"), member))
+    member: BindParameter[Any] | None = bindparam("member_id") if by_member else None
+    query = query.where(*readable(bindparam("org_id"), member))
     if search:
         query = query.where(_matches(bindparam("pattern", type_=String())))
     return query
@@ -165,7 +172,7 @@ async def page(
         counted = await reader.rows(_MATCHING[member_id is not None], params)
         return rows, int(counted[0][0])
     if rows:
-        return rows, int(rows[0][_TOTAL_COLUMN] or 0)
+        return rows, int(rows[0][ROW_TOTAL] or 0)
     return rows, await total(reader, org_id, member_id)
 
 
@@ -238,7 +245,7 @@ async def touch(
         values["name"] = name
     result = await conn.execute(
         conversations.update()
-        .where(and_(_c.organization_id == org_id, _c.id == conversation_id))
+        .where(*readable(org_id, None), _c.id == conversation_id)
         .values(**values)
     )
     return result.rowcount > 0
@@ -250,7 +257,7 @@ async def name_if_unnamed(
     """Name a conversation after its first answer, unless someone named it already."""
     await conn.execute(
         conversations.update()
-        .where(_c.organization_id == org_id, _c.id == conversation_id, _c.name.is_(None))
+        .where(*readable(org_id, None), _c.id == conversation_id, _c.name.is_(None))
         .values(name=name)
     )
 
@@ -262,21 +269,22 @@ async def get(
     conversation_id: uuid.UUID,
     *,
     for_update: bool = False,
-) -> Any | None:
-    query = select(conversations).where(*_scoped(org_id, member_id), _c.id == conversation_id)
+) -> Conversation | None:
+    query = select(conversations).where(*readable(org_id, member_id), _c.id == conversation_id)
     if for_update:
         query = query.with_for_update()
-    return (await conn.execute(query)).first()
+    row = (await conn.execute(query)).first()
+    return None if row is None else Conversation.of(row._mapping)
 
 
-async def messages_of(conn: AsyncConnection, conversation_id: uuid.UUID) -> list[Any]:
+async def messages_of(conn: AsyncConnection, conversation_id: uuid.UUID) -> list[Message]:
     """A thread's messages in chronological order (a prompt before its answer on a tie)."""
     query = (
         select(messages)
         .where(messages.c.conversation_id == conversation_id)
         .order_by(messages.c.created_at, messages.c.role.desc(), messages.c.id)
     )
-    return list((await conn.execute(query)).all())
+    return [Message.of(row._mapping) for row in await conn.execute(query)]
 
 
 async def rename(
@@ -284,7 +292,7 @@ async def rename(
 ) -> None:
     await conn.execute(
         conversations.update()
-        .where(_c.organization_id == org_id, _c.id == conversation_id)
+        .where(*readable(org_id, None), _c.id == conversation_id)
         .values(name=name)
     )
 
@@ -295,6 +303,6 @@ async def remove(
     """Delete a conversation with its messages, keeping the totals exact."""
     await conn.execute(messages.delete().where(messages.c.conversation_id == conversation_id))
     await conn.execute(
-        conversations.delete().where(_c.organization_id == org_id, _c.id == conversation_id)
+        conversations.delete().where(*readable(org_id, None), _c.id == conversation_id)
     )
     await adjust_totals(conn, org_id, {member_id: -1})

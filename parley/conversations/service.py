@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -12,27 +12,36 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.auth.principal import Principal
 from parley.conversations import job_rows, repository
+from parley.conversations.repository import (
+    ROW_CREATED,
+    ROW_ID,
+    ROW_NAME,
+    ROW_PROMPT,
+    ROW_UPDATED,
+)
 from parley.conversations.schemas import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from parley.db.direct_sql import Reader, Row
 from parley.db.wire_sql import parse_utc_text
 from parley.http.errors import BadRequest, NotFound
 from parley.kit.cursors import CursorCodec, InvalidCursor
+from parley.kit.json import JsonObject
 from parley.kit.timestamps import to_wire
 
 MAX_NAME = 500
 
 
-def wire_row(row: Row) -> dict[str, Any]:
-    """A list row (repository._SUMMARY: ids as 32 hex digits, timestamps as
-    ``YYYY-MM-DD HH:MM:SS.ffffff``) in the list's item shape. Slicing text, inline,
-    because this runs fifty times a page (decision 0008).
+def wire_row(row: Row) -> JsonObject:
+    """A list row (repository.ROW_*: ids as 32 hex digits, timestamps as
+    ``YYYY-MM-DD HH:MM:SS.ffffff``) in the list's item shape, the one
+    ``Conversation.to_wire`` gives. Slicing text, inline, because this runs fifty times
+    a page (decision 0008).
 
     The latest prompt goes out under both names Omni uses for it: ``lastUserPrompt``
     (its docs page) and ``lastPrompt`` (its SDK), decision 0013."""
-    h, updated, created, prompt = row[0], row[3], row[4], row[2]
+    h, updated, created, prompt = row[ROW_ID], row[ROW_UPDATED], row[ROW_CREATED], row[ROW_PROMPT]
     return {
         "id": f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}",
-        "name": row[1],
+        "name": row[ROW_NAME],
         "lastUserPrompt": prompt,
         "lastPrompt": prompt,
         "updatedAt": f"{updated[:10]}T{updated[11:23]}Z",
@@ -102,7 +111,9 @@ async def list_conversations(
     if len(rows) > page_size:
         rows = rows[:page_size]
         last = rows[-1]
-        next_cursor = codec.encode_position(scope, parse_utc_text(last[3]), uuid.UUID(last[0]))
+        next_cursor = codec.encode_position(
+            scope, parse_utc_text(last[ROW_UPDATED]), uuid.UUID(last[ROW_ID])
+        )
     return ConversationPage(rows, next_cursor, page_size, total)
 
 
@@ -113,7 +124,7 @@ async def get_conversation(
     *,
     public_url: str,
     user_id: uuid.UUID | None = None,
-) -> dict[str, Any]:
+) -> JsonObject:
     """The thread with its messages, oldest first.
 
     Omni's docs page and its SDK name this response's fields differently; it carries
@@ -129,20 +140,7 @@ async def get_conversation(
     files = await job_rows.attachments_by_job(conn, found.id)
     messages = []
     for message in await repository.messages_of(conn, found.id):
-        at = to_wire(message.created_at)
-        item: dict[str, Any] = {
-            "role": message.role,
-            "text": message.text,
-            "content": message.text,
-            "createdAt": at,
-            "timestamp": at,
-            # Prompts are stored with their job too, but the wire names only the job
-            # that produced an answer.
-            "jobId": str(message.job_id)
-            if message.role == "assistant" and message.job_id
-            else None,
-            "omniChatUrl": chat if message.role == "assistant" else None,
-        }
+        item = message.to_wire(chat)
         if message.role == "user" and message.job_id in files:
             item["attachments"] = files[message.job_id]
         messages.append(item)
@@ -164,7 +162,7 @@ async def rename(
     name: str,
     *,
     user_id: uuid.UUID | None = None,
-) -> dict[str, Any]:
+) -> JsonObject:
     name = name.strip()
     if not 1 <= len(name) <= MAX_NAME:
         raise BadRequest(f"name must be 1 to {MAX_NAME} characters")
@@ -173,14 +171,7 @@ async def rename(
     if found is None:
         raise NotFound(f"No conversation {conversation_id}")
     await repository.rename(conn, caller.organization_id, conversation_id, name)
-    return {
-        "id": str(found.id),
-        "name": name,
-        "lastUserPrompt": found.last_user_prompt,
-        "lastPrompt": found.last_user_prompt,
-        "updatedAt": to_wire(found.updated_at),
-        "createdAt": to_wire(found.created_at),
-    }
+    return replace(found, name=name).to_wire()
 
 
 async def delete(

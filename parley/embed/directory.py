@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Row, Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -49,7 +49,7 @@ def embed_email(org_id: uuid.UUID, external_id: str) -> str:
     return f"embed-user-{digest}@{EMBED_DOMAIN}"
 
 
-def _select() -> Any:
+def _select() -> Select[Any]:
     return select(
         _m.id,
         _m.organization_id,
@@ -64,7 +64,7 @@ def _select() -> Any:
     ).outerjoin(member_profiles, _p.membership_id == _m.id)
 
 
-def _member(row: Any) -> Member:
+def _member(row: Row[Any]) -> Member:
     return Member(
         id=row.id,
         organization_id=row.organization_id,
@@ -93,7 +93,9 @@ async def get(conn: AsyncConnection, org_id: uuid.UUID, member_id: uuid.UUID) ->
     return _member(row) if row else None
 
 
-async def by_external_id(conn: AsyncConnection, org_id: uuid.UUID, external_id: str) -> Any:
+async def by_external_id(
+    conn: AsyncConnection, org_id: uuid.UUID, external_id: str
+) -> Member | None:
     query = _select().where(_m.organization_id == org_id, _p.external_id == external_id)
     row = (await conn.execute(query)).first()
     return _member(row) if row else None

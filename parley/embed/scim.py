@@ -15,6 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from parley.accounts.service import check_email
@@ -112,7 +113,7 @@ def resource(request: Request, member: directory.Member) -> dict[str, Any]:
     return out
 
 
-def _scim(body: Any, status: int = 200) -> Response:
+def _scim(body: dict[str, Any], status: int = 200) -> Response:
     return JsonResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
 
@@ -132,7 +133,9 @@ def _matching(members: list[directory.Member], filter_text: str | None) -> list[
     return [m for m in members if read(m) == value]
 
 
-async def _list(request: Request, caller: Principal, conn: Any, *, embed: bool) -> Response:
+async def _list(
+    request: Request, caller: Principal, conn: AsyncConnection, *, embed: bool
+) -> Response:
     _organization_key(caller)
     params = request.query_params
     try:
@@ -155,7 +158,9 @@ async def _list(request: Request, caller: Principal, conn: Any, *, embed: bool) 
     )
 
 
-async def _one(conn: Any, caller: Principal, user_id: uuid.UUID, *, embed: bool) -> Any:
+async def _one(
+    conn: AsyncConnection, caller: Principal, user_id: uuid.UUID, *, embed: bool
+) -> directory.Member:
     _organization_key(caller)
     member = await directory.get(conn, caller.organization_id, user_id)
     if member is None or member.is_embed != embed:
@@ -187,7 +192,9 @@ class PatchRequest(BaseModel):
     Operations: list[PatchOperation] = Field(min_length=1, max_length=100)
 
 
-async def _apply(conn: Any, member: directory.Member, changes: dict[str, Any]) -> Any:
+async def _apply(
+    conn: AsyncConnection, member: directory.Member, changes: dict[str, Any]
+) -> directory.Member:
     """Apply SCIM attribute changes (``displayName``, ``active``, the user attributes)."""
     name = changes.get("displayName")
     if name is not None and (not isinstance(name, str) or not 1 <= len(name) <= 200):

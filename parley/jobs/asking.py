@@ -14,8 +14,9 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
 
+from parley.jobs.records import FINAL, JobState
+
 POLL_SECONDS = 0.1
-FINAL = ("COMPLETE", "FAILED", "CANCELLED")
 
 
 class AskError(Exception):
@@ -80,7 +81,7 @@ def ask(
                     raise AskError(f"no answer after {timeout:.0f} s (job {job_id})", 504)
                 time.sleep(POLL_SECONDS)
             result = None
-            if job["state"] == "COMPLETE":
+            if job["state"] == JobState.COMPLETE:
                 result = _checked(http.get(f"/api/v1/ai/jobs/{job_id}/result"))
     except httpx.HTTPError as error:
         raise AskError(f"cannot reach {base_url}: {error}", 503) from error

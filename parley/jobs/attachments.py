@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import insert, select
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.http.errors import BadRequest
@@ -113,8 +114,8 @@ async def store(conn: AsyncConnection, job_id: uuid.UUID, files: list[Attachment
         )
 
 
-def _listing(row: Any) -> dict[str, Any]:
-    return {"name": row.name, "mimeType": row.mime_type, "sizeBytes": row.size_bytes}
+def _listing(row: RowMapping) -> dict[str, Any]:
+    return {"name": row["name"], "mimeType": row["mime_type"], "sizeBytes": row["size_bytes"]}
 
 
 async def of_job(conn: AsyncConnection, job_id: uuid.UUID) -> list[dict[str, Any]]:
@@ -124,7 +125,7 @@ async def of_job(conn: AsyncConnection, job_id: uuid.UUID) -> list[dict[str, Any
         .where(job_attachments.c.job_id == job_id)
         .order_by(job_attachments.c.position)
     )
-    return [_listing(row) for row in (await conn.execute(query)).all()]
+    return [_listing(row._mapping) for row in (await conn.execute(query)).all()]
 
 
 def unread_note(listed: list[dict[str, Any]]) -> str:

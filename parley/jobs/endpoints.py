@@ -20,6 +20,7 @@ from parley.db.database import DatabaseDep, ReadConn
 from parley.http.errors import ErrorBody, responses
 from parley.http.responses import JsonResponse
 from parley.jobs import repository, service
+from parley.jobs.records import FINAL, Job
 from parley.jobs.schemas import (
     CancelResponse,
     ChartError,
@@ -97,7 +98,6 @@ async def submit_job(
 @router.get(
     "/jobs/{jobId}",
     response_model=JobStatus,
-    response_model_exclude_none=True,
     responses=responses(400, 401, 403, 404, 429),
     summary="An AI job's state",
 )
@@ -199,9 +199,7 @@ async def job_events(
     job = await service.find(conn, caller, jobId, user_id)
     settings = _settings(request)
     public_url = settings.resolved_public_url
-    if job.state in repository.FINAL and last_event_id == _event_id(
-        service.status(job, public_url)
-    ):
+    if job.state in FINAL and last_event_id == _event_id(service.status(job, public_url)):
         # The client has the final state; 204 tells an EventSource to stop reconnecting.
         return Response(status_code=204)
     changes: Pulse = request.app.state.job_changes
@@ -211,7 +209,8 @@ async def job_events(
     deadline = loop.time() + settings.event_stream_seconds
 
     async def stream() -> AsyncIterator[bytes]:
-        current, last = job, last_event_id
+        current: Job | None = job
+        last = last_event_id
         while True:
             ticket = changes.ticket()
             if current is None:
@@ -221,7 +220,7 @@ async def job_events(
             if event_id != last:
                 last = event_id
                 yield _event("state", body, event_id)
-            if current.state in repository.FINAL:
+            if current.state in FINAL:
                 return
             remaining = deadline - loop.time()
             if remaining <= 0:

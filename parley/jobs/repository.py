@@ -1,5 +1,6 @@
-"""The SQL of jobs and of the webhook outbox. Tenant scoping is written once, in
-``visible``; the queue's claim is written once, in ``claim``."""
+"""The SQL of jobs and of the webhook outbox. The tenant filter is written once, in
+``readable``; the queue's claim is written once, in ``claim``. Rows leave as the records
+of ``jobs/records.py``."""
 
 from __future__ import annotations
 
@@ -8,21 +9,39 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Join,
+    Row,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.jobs import notices
+from parley.jobs.records import (
+    RUNNING,
+    Delivery,
+    EarlierSubmit,
+    Job,
+    JobState,
+    Webhook,
+    WebhookFlags,
+)
+from parley.kit.json import JsonObject
 from parley.tables import job_webhooks, jobs, messages, webhook_deliveries
 
 _j = jobs.c
 _w = webhook_deliveries.c
 _h = job_webhooks.c
-UNFINISHED = ("QUEUED", "EXECUTING", "DELIVERING")
-FINAL = ("COMPLETE", "FAILED", "CANCELLED")
-RUNNING = ("EXECUTING", "DELIVERING")
 
 
-def visible(org_id: uuid.UUID, member_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
+def readable(org_id: uuid.UUID, member_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
     """A job the caller may see: its organization's, and its member's when scoped."""
     where: list[ColumnElement[bool]] = [_j.organization_id == org_id]
     if member_id is not None:
@@ -30,37 +49,44 @@ def visible(org_id: uuid.UUID, member_id: uuid.UUID | None) -> list[ColumnElemen
     return where
 
 
+def _job(row: Row[Any] | None) -> Job | None:
+    return None if row is None else Job.of(row._mapping)
+
+
 async def get(
     conn: AsyncConnection, org_id: uuid.UUID, member_id: uuid.UUID | None, job_id: uuid.UUID
-) -> Any | None:
-    query = select(jobs).where(*visible(org_id, member_id), _j.id == job_id)
-    return (await conn.execute(query)).first()
+) -> Job | None:
+    query = select(jobs).where(*readable(org_id, member_id), _j.id == job_id)
+    return _job((await conn.execute(query)).first())
 
 
-async def lock(conn: AsyncConnection, job_id: uuid.UUID) -> Any | None:
-    """The job row, locked for this write transaction (SQLite's write lock is already
-    the whole database's)."""
+async def lock(conn: AsyncConnection, job_id: uuid.UUID) -> Job | None:
+    """The job, its row locked for this write transaction (SQLite's write lock is
+    already the whole database's)."""
     query = select(jobs).where(_j.id == job_id).with_for_update()
-    return (await conn.execute(query)).first()
+    return _job((await conn.execute(query)).first())
 
 
-async def by_idempotency_key(conn: AsyncConnection, org_id: uuid.UUID, key: str) -> Any | None:
+async def by_idempotency_key(
+    conn: AsyncConnection, org_id: uuid.UUID, key: str
+) -> EarlierSubmit | None:
     query = select(_j.id, _j.conversation_id, _j.created_at, _j.idempotency_fingerprint).where(
-        _j.organization_id == org_id, _j.idempotency_key == key
+        *readable(org_id, None), _j.idempotency_key == key
     )
-    return (await conn.execute(query)).first()
+    row = (await conn.execute(query)).first()
+    return None if row is None else EarlierSubmit(**row._mapping)
 
 
 async def forget_idempotency_key(conn: AsyncConnection, job_id: uuid.UUID) -> None:
     await conn.execute(update(jobs).where(_j.id == job_id).values(idempotency_key=None))
 
 
-async def insert(conn: AsyncConnection, values: dict[str, Any]) -> None:
+async def insert(conn: AsyncConnection, values: dict[str, object]) -> None:
     await conn.execute(jobs.insert().values(**values))
     await notices.announce(conn, notices.SUBMITTED)
 
 
-async def set_values(conn: AsyncConnection, job_id: uuid.UUID, **values: Any) -> None:
+async def set_values(conn: AsyncConnection, job_id: uuid.UUID, **values: object) -> None:
     """Every visible change of a job (state, progress, cancel request) goes through here
     or ``claim``, which is where other processes are told about it."""
     await conn.execute(update(jobs).where(_j.id == job_id).values(**values))
@@ -74,7 +100,7 @@ async def claim(
     now: datetime,
     expires: datetime,
     max_attempts: int,
-) -> Any | None:
+) -> Job | None:
     """Take the oldest job that is queued or whose worker's lease ran out.
 
     One guarded statement: on PostgreSQL the inner select skips rows other workers hold
@@ -82,7 +108,7 @@ async def claim(
     only write lock, so the select and update cannot interleave with another claim.
     """
     claimable = or_(
-        _j.state == "QUEUED",
+        _j.state == JobState.QUEUED,
         and_(_j.state.in_(RUNNING), _j.lease_expires_at < now, _j.attempts < max_attempts),
     )
     oldest = (
@@ -110,15 +136,18 @@ async def claim(
         )
         .returning(*jobs.c)
     )
-    claimed = (await conn.execute(statement)).first()
+    claimed = _job((await conn.execute(statement)).first())
     if claimed is not None:
         await notices.announce(conn, notices.CHANGED)
     return claimed
 
 
-def _claimed_state() -> Any:
+def _claimed_state() -> ColumnElement[str]:
     # A job taken over while DELIVERING keeps its stored answer and only needs finishing.
-    return case((_j.state == "DELIVERING", "DELIVERING"), else_="EXECUTING")
+    return case(
+        (_j.state == JobState.DELIVERING, JobState.DELIVERING.value),
+        else_=JobState.EXECUTING.value,
+    )
 
 
 async def work_waiting(conn: AsyncConnection, *, now: datetime) -> bool:
@@ -127,7 +156,9 @@ async def work_waiting(conn: AsyncConnection, *, now: datetime) -> bool:
     write lock) when there is nothing to take."""
     query = (
         select(_j.id)
-        .where(or_(_j.state == "QUEUED", and_(_j.state.in_(RUNNING), _j.lease_expires_at < now)))
+        .where(
+            or_(_j.state == JobState.QUEUED, and_(_j.state.in_(RUNNING), _j.lease_expires_at < now))
+        )
         .limit(1)
     )
     return (await conn.execute(query)).first() is not None
@@ -146,7 +177,7 @@ def _due(now: datetime, busy: Sequence[str]) -> list[ColumnElement[bool]]:
     return where
 
 
-def _outbox() -> Any:
+def _outbox() -> Join:
     return webhook_deliveries.outerjoin(job_webhooks, _h.job_id == _w.job_id)
 
 
@@ -159,7 +190,7 @@ async def deliveries_due(conn: AsyncConnection, *, now: datetime, busy: Sequence
 
 async def exhausted(
     conn: AsyncConnection, *, now: datetime, max_attempts: int, limit: int = 10
-) -> list[Any]:
+) -> list[Job]:
     """Running jobs whose lease ran out and that may not be retried again."""
     query = (
         select(jobs)
@@ -168,7 +199,7 @@ async def exhausted(
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return list((await conn.execute(query)).all())
+    return [Job.of(row._mapping) for row in await conn.execute(query)]
 
 
 async def cancel_requested(conn: AsyncConnection, job_ids: list[uuid.UUID]) -> list[uuid.UUID]:
@@ -188,13 +219,13 @@ async def renew(conn: AsyncConnection, job_id: uuid.UUID, lease: str, expires: d
 
 async def previous_result(
     conn: AsyncConnection, conversation_id: uuid.UUID, before: datetime
-) -> dict[str, Any] | None:
+) -> JsonObject | None:
     """The stored result of the conversation's latest completed job before this one."""
     query = (
         select(_j.result)
         .where(
             _j.conversation_id == conversation_id,
-            _j.state == "COMPLETE",
+            _j.state == JobState.COMPLETE,
             _j.created_at < before,
         )
         .order_by(_j.created_at.desc())
@@ -230,16 +261,17 @@ async def add_message(
 # -- the webhook outbox ----------------------------------------------------------------
 
 
-async def add_webhook(conn: AsyncConnection, job_id: uuid.UUID, settings: dict[str, Any]) -> None:
+async def add_webhook(conn: AsyncConnection, job_id: uuid.UUID, settings: JsonObject) -> None:
     """A job's webhook settings, written once with the job."""
     await conn.execute(job_webhooks.insert().values(job_id=job_id, **settings))
 
 
-async def webhook_of(conn: AsyncConnection, job_id: uuid.UUID) -> Any | None:
+async def webhook_of(conn: AsyncConnection, job_id: uuid.UUID) -> WebhookFlags | None:
     """Whether and how a job calls back: its URL and progress flag (the secret and
     metadata are read only when a delivery is sent)."""
     query = select(_h.url, _h.progress).where(_h.job_id == job_id)
-    return (await conn.execute(query)).first()
+    row = (await conn.execute(query)).first()
+    return None if row is None else WebhookFlags(url=row.url, progress=row.progress)
 
 
 async def add_delivery(
@@ -247,7 +279,7 @@ async def add_delivery(
     *,
     job_id: uuid.UUID,
     event: str,
-    payload: dict[str, Any],
+    payload: JsonObject,
     max_attempts: int,
     now: datetime,
 ) -> None:
@@ -273,7 +305,7 @@ async def claim_delivery(
     now: datetime,
     expires: datetime,
     busy: Sequence[str] = (),
-) -> tuple[Any, Any | None] | None:
+) -> tuple[Delivery, Webhook | None] | None:
     """The oldest delivery that may be claimed (``_due``), with its job's webhook
     settings."""
     due = (
@@ -296,7 +328,7 @@ async def claim_delivery(
     if claimed is None:
         return None
     webhook = (await conn.execute(select(job_webhooks).where(_h.job_id == claimed.job_id))).first()
-    return claimed, webhook
+    return Delivery.of(claimed._mapping), None if webhook is None else Webhook.of(webhook._mapping)
 
 
 async def settle_delivery(
@@ -326,6 +358,6 @@ async def settle_delivery(
     )
 
 
-async def deliveries(conn: AsyncConnection, job_id: uuid.UUID) -> list[Any]:
+async def deliveries(conn: AsyncConnection, job_id: uuid.UUID) -> list[Delivery]:
     query = select(webhook_deliveries).where(_w.job_id == job_id).order_by(_w.created_at)
-    return list((await conn.execute(query)).all())
+    return [Delivery.of(row._mapping) for row in await conn.execute(query)]

@@ -11,10 +11,9 @@ from pydantic import AnyHttpUrl, BaseModel, Field, field_validator, model_valida
 from parley.assistant.schemas import Prompt, TopicName
 from parley.http.text import RequestBody
 from parley.jobs.attachments import MAX_ATTACHMENTS, AttachmentIn
+from parley.jobs.records import JobState
 
 MAX_METADATA_BYTES = 16 * 1024
-
-JobState = Literal["QUEUED", "EXECUTING", "DELIVERING", "COMPLETE", "FAILED", "CANCELLED"]
 
 
 class SubmitJobRequest(RequestBody):

@@ -18,9 +18,10 @@ from parley.conversations import repository as conversations
 from parley.db.database import Database
 from parley.http.errors import BadRequest, Conflict, NotFound, UnprocessableContent
 from parley.jobs import attachments, repository, states, webhooks
+from parley.jobs.records import Job, JobState
 from parley.jobs.schemas import SubmitJobRequest
 from parley.kit import clock
-from parley.kit.timestamps import to_wire
+from parley.kit.json import JsonObject
 from parley.llm import usage
 from parley.models import repository as models
 from parley.models.branches import no_branch
@@ -55,7 +56,12 @@ def _fingerprint(body: SubmitJobRequest, user_id: uuid.UUID | None) -> str:
 
 
 async def _replay(
-    conn: Any, caller: Principal, key: str, fingerprint: str, now: datetime, public_url: str
+    conn: AsyncConnection,
+    caller: Principal,
+    key: str,
+    fingerprint: str,
+    now: datetime,
+    public_url: str,
 ) -> dict[str, str] | None:
     """The first response to a retried submit, if it is recent enough to be a retry."""
     earlier = await repository.by_idempotency_key(conn, caller.organization_id, key)
@@ -143,7 +149,7 @@ async def submit(
                     "model_id": body.modelId,
                     "topic_name": body.topicName,
                     "prompt": body.prompt,
-                    "state": "QUEUED",
+                    "state": JobState.QUEUED,
                     "attempts": 0,
                     "idempotency_key": key,
                     "idempotency_fingerprint": fingerprint,
@@ -183,62 +189,21 @@ def _scope(caller: Principal, user_id: uuid.UUID | None) -> uuid.UUID | None:
 
 async def find(
     conn: AsyncConnection, caller: Principal, job_id: uuid.UUID, user_id: uuid.UUID | None = None
-) -> Any:
+) -> Job:
     job = await repository.get(conn, caller.organization_id, _scope(caller, user_id), job_id)
     if job is None:
         raise NotFound(f"No job {job_id}")
     return job
 
 
-def _progress(value: Any) -> dict[str, Any] | None:
-    return dict(value) if value else None
+def status(job: Job, public_url: str) -> JsonObject:
+    """The status endpoint's body (``Job.to_wire``)."""
+    return job.to_wire(chat_url(public_url, job.conversation_id))
 
 
-def status(job: Any, public_url: str) -> dict[str, Any]:
-    """The job as `GET /api/v1/ai/jobs/{jobId}` shows it: the common fields plus
-    those of its state."""
-    body: dict[str, Any] = {
-        "id": str(job.id),
-        "conversationId": str(job.conversation_id),
-        "organizationId": str(job.organization_id),
-        "userId": str(job.membership_id),
-        "modelId": str(job.model_id),
-        "branchId": None,
-        "topicName": job.topic_name,
-        "prompt": job.prompt,
-        "state": job.state,
-        "omniChatUrl": chat_url(public_url, job.conversation_id),
-        "createdAt": to_wire(job.created_at),
-        "updatedAt": to_wire(job.updated_at),
-    }
-    started = to_wire(job.execution_started_at) if job.execution_started_at else None
-    state = job.state
-    if state == "EXECUTING":
-        body["executionStartedAt"] = started
-        body["progress"] = _progress(job.progress)
-    elif state == "DELIVERING":
-        body["executionStartedAt"] = started
-    elif state == "COMPLETE":
-        body["executionStartedAt"] = started
-        body["completedAt"] = to_wire(job.completed_at)
-        body["resultSummary"] = (job.result or {}).get("resultSummary")
-    elif state == "FAILED":
-        body["completedAt"] = to_wire(job.completed_at)
-        body["error"] = dict(job.error or {"message": "The job failed."})
-        if started:
-            body["executionStartedAt"] = started
-    elif state == "CANCELLED":
-        body["cancelledAt"] = to_wire(job.cancelled_at)
-        body["cancelledBy"] = str(job.cancelled_by) if job.cancelled_by else None
-        # A job cancelled while it ran keeps when it started, as a failed one does.
-        if started:
-            body["executionStartedAt"] = started
-    return body
-
-
-def result(job: Any, public_url: str) -> dict[str, Any]:
-    """The body of `GET /api/v1/ai/jobs/{jobId}/result`; only a COMPLETE job has one."""
-    if job.state != "COMPLETE" or not job.result:
+def result(job: Job, public_url: str) -> JsonObject:
+    """The result endpoint's body; only a COMPLETE job has one."""
+    if job.state != JobState.COMPLETE or not job.result:
         raise NotFound(f"Job {job.id} has no result (it is {job.state})")
     stored = dict(job.result)
     body = {
@@ -253,9 +218,9 @@ def result(job: Any, public_url: str) -> dict[str, Any]:
     return body
 
 
-def chart_data(job: Any) -> tuple[list[str], list[list[Any]], dict[str, Any] | None]:
+def chart_data(job: Job) -> tuple[list[str], list[list[Any]], JsonObject | None]:
     """The last query's table of a COMPLETE job, for the chart endpoint."""
-    if job.state != "COMPLETE" or not job.result:
+    if job.state != JobState.COMPLETE or not job.result:
         raise NotFound(f"Job {job.id} is not complete")
     stored = dict(job.result)
     table = stored.get("table") or {"columns": [], "rows": []}
@@ -288,7 +253,7 @@ async def cancel(
         job = await repository.lock(conn, job_id)
         assert job is not None
         state = job.state
-        if state == "QUEUED":
+        if state == JobState.QUEUED:
             await states.cancel(
                 conn,
                 job,
@@ -296,7 +261,7 @@ async def cancel(
                 by=actor,
                 webhook_attempts=settings.webhook_max_attempts,
             )
-            state = "CANCELLED"
-        elif state == "EXECUTING" and not job.cancel_requested:
+            state = JobState.CANCELLED
+        elif state == JobState.EXECUTING and not job.cancel_requested:
             await repository.set_values(conn, job_id, cancel_requested=True, cancelled_by=actor)
-    return {"jobId": str(job_id), "state": state}
+    return {"jobId": str(job_id), "state": state.value}

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.conversations import repository as conversations
 from parley.jobs import repository, results
+from parley.jobs.records import FINAL, Job, JobState
+from parley.kit.json import JsonObject
 from parley.kit.timestamps import to_wire
 
 NOT_ANSWERED = "I could not answer that."
 
 
-def webhook_payload(job: Any, state: str, at: datetime, summary: str | None) -> dict[str, Any]:
+def webhook_payload(job: Job, state: JobState, at: datetime, summary: str | None) -> JsonObject:
     """The event Parley POSTs to a job's webhookUrl, but for its metadata, which the
     sender adds from the job's webhook settings (stored once, not per event)."""
     return {
@@ -28,15 +29,15 @@ def webhook_payload(job: Any, state: str, at: datetime, summary: str | None) -> 
         "jobId": str(job.id),
         "status": state,
         "result_summary": summary,
-        "completed_at": to_wire(at) if state in repository.FINAL else None,
+        "completed_at": to_wire(at) if state in FINAL else None,
     }
 
 
 async def queue_webhook(
     conn: AsyncConnection,
-    job: Any,
+    job: Job,
     *,
-    state: str,
+    state: JobState,
     now: datetime,
     summary: str | None,
     max_attempts: int,
@@ -57,12 +58,12 @@ async def queue_webhook(
 
 
 async def complete(
-    conn: AsyncConnection, job: Any, result: dict[str, Any], *, now: datetime, webhook_attempts: int
+    conn: AsyncConnection, job: Job, result: JsonObject, *, now: datetime, webhook_attempts: int
 ) -> None:
     await repository.set_values(
         conn,
         job.id,
-        state="COMPLETE",
+        state=JobState.COMPLETE,
         result=result,
         progress=None,
         completed_at=now,
@@ -86,7 +87,7 @@ async def complete(
     await queue_webhook(
         conn,
         job,
-        state="COMPLETE",
+        state=JobState.COMPLETE,
         now=now,
         summary=result.get("resultSummary"),
         max_attempts=webhook_attempts,
@@ -95,7 +96,7 @@ async def complete(
 
 async def fail(
     conn: AsyncConnection,
-    job: Any,
+    job: Job,
     error: dict[str, str],
     *,
     now: datetime,
@@ -105,7 +106,7 @@ async def fail(
     await repository.set_values(
         conn,
         job.id,
-        state="FAILED",
+        state=JobState.FAILED,
         error=error,
         progress=None,
         completed_at=now,
@@ -127,13 +128,13 @@ async def fail(
     )
     await conversations.touch(conn, job.organization_id, job.conversation_id, now)
     await queue_webhook(
-        conn, job, state="FAILED", now=now, summary=None, max_attempts=webhook_attempts
+        conn, job, state=JobState.FAILED, now=now, summary=None, max_attempts=webhook_attempts
     )
 
 
 async def cancel(
     conn: AsyncConnection,
-    job: Any,
+    job: Job,
     *,
     now: datetime,
     by: uuid.UUID | None,
@@ -142,7 +143,7 @@ async def cancel(
     await repository.set_values(
         conn,
         job.id,
-        state="CANCELLED",
+        state=JobState.CANCELLED,
         cancelled_at=now,
         cancelled_by=by if by is not None else job.cancelled_by,
         progress=None,
@@ -151,5 +152,5 @@ async def cancel(
         lease_expires_at=None,
     )
     await queue_webhook(
-        conn, job, state="CANCELLED", now=now, summary=None, max_attempts=webhook_attempts
+        conn, job, state=JobState.CANCELLED, now=now, summary=None, max_attempts=webhook_attempts
     )

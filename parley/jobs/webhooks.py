@@ -31,10 +31,12 @@ from parley.db.database import Database
 from parley.http.errors import BadRequest
 from parley.jobs import destinations, repository, signing_secrets
 from parley.jobs.destinations import Destination, RefusedDestination
+from parley.jobs.records import Delivery, Webhook
 from parley.jobs.schemas import SubmitJobRequest
 from parley.jobs.signals import Pulse
 from parley.kit import clock
 from parley.kit.backoff import Backoff
+from parley.kit.json import JsonObject
 from parley.networks import allow_list
 
 log = logging.getLogger("parley.webhooks")
@@ -87,7 +89,7 @@ async def job_settings(body: SubmitJobRequest, settings: Settings) -> dict[str, 
     }
 
 
-def event_body(payload: dict[str, Any], metadata: Any) -> dict[str, Any]:
+def event_body(payload: JsonObject, metadata: JsonObject | None) -> JsonObject:
     """The POSTed event: the queued payload with the job's metadata, which is stored once
     with the job rather than in every event."""
     return {
@@ -153,7 +155,7 @@ class Sender:
                 self.in_flight[key] += 1
                 group.start_soon(self._deliver_then_release, delivery, webhook, key)
 
-    async def claim(self) -> tuple[Any, Any | None] | None:
+    async def claim(self) -> tuple[Delivery, Webhook | None] | None:
         now, busy = clock.utcnow(), self.busy()
         async with self.database.read() as conn:
             if not await repository.deliveries_due(conn, now=now, busy=busy):
@@ -167,7 +169,9 @@ class Sender:
                 busy=busy,
             )
 
-    async def _deliver_then_release(self, delivery: Any, webhook: Any | None, key: str) -> None:
+    async def _deliver_then_release(
+        self, delivery: Delivery, webhook: Webhook | None, key: str
+    ) -> None:
         try:
             await self.deliver(delivery, webhook)
         except Exception:  # its lease runs out and it is tried again
@@ -178,7 +182,7 @@ class Sender:
                 del self.in_flight[key]
             self.wakeup.fire()  # room for another delivery, maybe to the same receiver
 
-    async def deliver(self, delivery: Any, webhook: Any | None) -> None:
+    async def deliver(self, delivery: Delivery, webhook: Webhook | None) -> None:
         """One try of one delivery, and its outcome recorded."""
         error = await self.attempt(delivery, webhook)
         now = clock.utcnow()
@@ -204,7 +208,7 @@ class Sender:
                     error=error,
                 )
 
-    async def attempt(self, delivery: Any, webhook: Any | None) -> str | None:
+    async def attempt(self, delivery: Delivery, webhook: Webhook | None) -> str | None:
         """POST the event; None when the receiver took it, else what went wrong."""
         if webhook is None:
             return "the job has no webhook"

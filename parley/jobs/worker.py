@@ -33,6 +33,7 @@ from typing import Any, Literal, TypeVar
 
 import anyio
 from anyio.abc import TaskGroup
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.assistant import service
 from parley.assistant.compiler import compile_query
@@ -45,6 +46,7 @@ from parley.assistant.runtime import ModelRuntime, Runtimes
 from parley.config import Settings
 from parley.db.database import Database
 from parley.jobs import attachments, repository, results, states
+from parley.jobs.records import RUNNING, Job, JobState
 from parley.jobs.signals import Pulse
 from parley.jobs.webhooks import Sender
 from parley.kit import clock
@@ -85,7 +87,7 @@ class Stopped(Exception):
 
 @dataclass
 class Claim:
-    job: Any
+    job: Job
     lease: str
     # Read once per claim, so progress steps of jobs without progress webhooks (most)
     # skip the outbox entirely.
@@ -221,14 +223,14 @@ class Workers:
                 return None
         lease = f"{name}:{uuid.uuid4().hex[:12]}"
         async with self.database.write() as conn:
-            for job in await repository.exhausted(
+            for lost in await repository.exhausted(
                 conn, now=now, max_attempts=self.settings.job_max_attempts
             ):
                 await states.fail(
                     conn,
-                    job,
+                    lost,
                     {
-                        "message": f"The job was interrupted {job.attempts} times (its worker "
+                        "message": f"The job was interrupted {lost.attempts} times (its worker "
                         "stopped responding) and was given up.",
                         "code": "WORKER_LOST",
                     },
@@ -290,7 +292,7 @@ class Workers:
                 # line, no traceback, as the polling loops log an unreachable database.
                 log.warning("job %s: lease renewal failed: %s", claim.job.id, describe(error))
 
-    async def _mine(self, conn: Any, claim: Claim, state: str) -> Any | None:
+    async def _mine(self, conn: AsyncConnection, claim: Claim, state: JobState) -> Job | None:
         job = await repository.lock(conn, claim.job.id)
         if job is None or job.lease_owner != claim.lease or job.state != state:
             return None
@@ -301,7 +303,7 @@ class Workers:
         draft (the answer as the model writes it) is shown, not sent to webhooks."""
         now = clock.utcnow()
         async with self.database.write() as conn:
-            job = await self._mine(conn, claim, "EXECUTING")
+            job = await self._mine(conn, claim, JobState.EXECUTING)
             if job is None:
                 return "stop"
             if job.cancel_requested:
@@ -330,7 +332,7 @@ class Workers:
                 await states.queue_webhook(
                     conn,
                     job,
-                    state="EXECUTING",
+                    state=JobState.EXECUTING,
                     now=now,
                     summary=message,
                     max_attempts=1,
@@ -345,7 +347,7 @@ class Workers:
 
     async def _run(self, claim: Claim) -> None:
         job = claim.job
-        if job.state == "DELIVERING" and job.result:
+        if job.state == JobState.DELIVERING and job.result:
             await self._complete(claim, dict(job.result))
             return
         await self._go(claim, "Reading the question")
@@ -465,7 +467,7 @@ class Workers:
         # DELIVERING keeps the answer in the row: a worker taking over only finishes it.
         async with self.database.write() as conn:
             await self._record_usage(conn, claim)
-            current = await self._mine(conn, claim, "EXECUTING")
+            current = await self._mine(conn, claim, JobState.EXECUTING)
             if current is None:
                 return None
             now = clock.utcnow()
@@ -477,7 +479,7 @@ class Workers:
             await repository.set_values(
                 conn,
                 job.id,
-                state="DELIVERING",
+                state=JobState.DELIVERING,
                 result=body,
                 topic_name=plan.topic,
                 progress=None,
@@ -629,7 +631,7 @@ class Workers:
             self.metrics.llm_answers.labels("model").inc()
         return text
 
-    async def _record_usage(self, conn: Any, claim: Claim) -> None:
+    async def _record_usage(self, conn: AsyncConnection, claim: Claim) -> None:
         """The job's model calls not yet recorded, in the caller's transaction (the
         calls were made, whoever holds the job now)."""
         fresh = claim.tally.calls[claim.recorded :]
@@ -656,7 +658,7 @@ class Workers:
 
     async def _complete(self, claim: Claim, body: dict[str, Any]) -> None:
         async with self.database.write() as conn:
-            job = await self._mine(conn, claim, "DELIVERING")
+            job = await self._mine(conn, claim, JobState.DELIVERING)
             if job is not None:
                 await states.complete(
                     conn,
@@ -671,7 +673,7 @@ class Workers:
         async with self.database.write() as conn:
             await self._record_usage(conn, claim)
             job = await repository.lock(conn, claim.job.id)
-            if job is None or job.lease_owner != claim.lease or job.state not in repository.RUNNING:
+            if job is None or job.lease_owner != claim.lease or job.state not in RUNNING:
                 return
             await states.fail(
                 conn,

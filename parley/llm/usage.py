@@ -9,18 +9,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import String, cast, delete, func, select
+from sqlalchemy import ColumnElement, String, cast, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.http.errors import ApiError
 from parley.llm.gateway import Call
+from parley.llm.records import Spend
 from parley.tables import llm_limits, llm_usage
 
 _u = llm_usage.c
+
+
+def readable(org_id: uuid.UUID) -> ColumnElement[bool]:
+    """The tenant filter of usage rows."""
+    return _u.organization_id == org_id
+
+
 SHUTOFF = "shutoff"
 
 
@@ -72,7 +79,7 @@ async def record(
 
 async def month_tokens(conn: AsyncConnection, org_id: uuid.UUID, now: datetime) -> int:
     query = select(func.coalesce(func.sum(_u.prompt_tokens + _u.completion_tokens), 0)).where(
-        _u.organization_id == org_id, _u.created_at >= month_start(now)
+        readable(org_id), _u.created_at >= month_start(now)
     )
     return int((await conn.execute(query)).scalar() or 0)
 
@@ -102,22 +109,6 @@ async def check_limit(conn: AsyncConnection, org_id: uuid.UUID, now: datetime) -
         raise CreditShutoff()
 
 
-@dataclass(frozen=True)
-class Spend:
-    key: str
-    calls: int
-    prompt_tokens: int
-    completion_tokens: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "calls": self.calls,
-            "promptTokens": self.prompt_tokens,
-            "completionTokens": self.completion_tokens,
-        }
-
-
 async def spend(conn: AsyncConnection, org_id: uuid.UUID, since: datetime, by: str) -> list[Spend]:
     """Calls and tokens since ``since``, grouped by ``member``, ``purpose``, ``day`` or
     ``job``, largest spend first."""
@@ -135,7 +126,7 @@ async def spend(conn: AsyncConnection, org_id: uuid.UUID, since: datetime, by: s
             func.sum(_u.prompt_tokens).label("prompt"),
             func.sum(_u.completion_tokens).label("completion"),
         )
-        .where(_u.organization_id == org_id, _u.created_at >= since)
+        .where(readable(org_id), _u.created_at >= since)
         .group_by(column)
         .order_by(tokens.desc())
     )

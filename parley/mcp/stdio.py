@@ -8,7 +8,6 @@ token it was given. Nothing but the protocol may reach stdout.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import FastAPI
 
@@ -25,7 +24,7 @@ async def serve_stdio(app: FastAPI, token: str, named: uuid.UUID | None) -> None
         # Refused tokens fail the start, where a desktop client shows the error.
         await authorize(services, token, named)
 
-        async def resolve(_ctx: Any) -> Access:
+        async def resolve(_ctx: object) -> Access:
             # Checked again on every call: revocation, expiry and the rate limit apply
             # as they do to the API.
             access, _limits = await authorize(services, token, named)

@@ -22,6 +22,7 @@ from parley.conversations import service as conversations
 from parley.http.errors import ApiError, BadRequest, NotFound
 from parley.jobs import repository as jobs_repository
 from parley.jobs import service as jobs
+from parley.jobs.records import FINAL, Job, JobState
 from parley.jobs.results import summarize
 from parley.jobs.schemas import SubmitJobRequest
 from parley.jobs.signals import Pulse
@@ -67,7 +68,7 @@ def _text_of(error: dict[str, str] | None) -> str:
     return " ".join(part for part in (error.get("message"), error.get("detail")) if part)
 
 
-def _topic_summary(name: str, topic: Any) -> dict[str, Any]:
+def _topic_summary(name: str, topic: object) -> dict[str, Any]:
     topic = topic if isinstance(topic, dict) else {}
     return {
         "name": name,
@@ -346,9 +347,9 @@ class Tools:
                 "jobId": submitted["jobId"],
                 "conversationId": submitted["conversationId"],
                 "url": submitted["omniChatUrl"],
-                "state": job.state,
+                "state": job.state.value,
             }
-            if job.state == "COMPLETE":
+            if job.state == JobState.COMPLETE:
                 stored = dict(job.result or {})
                 answer = jobs.result(job, public_url)
                 table = stored.get("table") or {"columns": [], "rows": []}
@@ -366,8 +367,8 @@ class Tools:
                     "rowCount": len(rows),
                 }
                 return outcome
-            if job.state in jobs_repository.FINAL:
-                failure = dict(job.error or {}) if job.state == "FAILED" else {}
+            if job.state in FINAL:
+                failure = dict(job.error or {}) if job.state == JobState.FAILED else {}
                 reason = _text_of(failure) if failure else f"The job was {job.state.lower()}."
                 raise ToolError(
                     f"{reason} (conversation {submitted['conversationId']}, job {job.id})"
@@ -378,7 +379,7 @@ class Tools:
             )
             return outcome
 
-    async def _wait(self, access: Access, job_id: uuid.UUID, seconds: float) -> Any:
+    async def _wait(self, access: Access, job_id: uuid.UUID, seconds: float) -> Job:
         services = access.services
         changes: Pulse = services.job_changes
         org, scope = access.caller.organization_id, access.caller.member_filter(access.list_filter)
@@ -389,7 +390,7 @@ class Tools:
                 ticket = changes.ticket()
                 async with services.database.read() as conn:
                     job = await jobs_repository.get(conn, org, scope, job_id)
-                if job is None or job.state in jobs_repository.FINAL:
+                if job is None or job.state in FINAL:
                     break
                 await Pulse.wait(ticket, JOB_POLL_SECONDS)
         async with services.database.read() as conn:

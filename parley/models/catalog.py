@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from parley.assistant.semantic_model import SemanticModel, View
 from parley.http.errors import BadRequest
 from parley.kit.cursors import CursorCodec, InvalidCursor
+from parley.kit.json import JsonObject
 from parley.kit.timestamps import to_wire
+from parley.models.records import Model
 
 ModelKind = Literal["BRANCH", "QUERY", "SCHEMA", "SHARED", "SHARED_EXTENSION", "WORKBOOK"]
 SortField = Literal["baseModelId", "connectionId", "createdAt", "modelKind", "name", "updatedAt"]
@@ -50,7 +52,8 @@ def connection_id(org_id: uuid.UUID, connection_url: str) -> str:
     return str(uuid.uuid5(_CONNECTIONS, digest))
 
 
-def record(row: Any, *, branches: bool) -> dict[str, Any]:
+def record(row: Model, *, branches: bool) -> JsonObject:
+    """A model in the wire shape of the models list."""
     definition = row.definition if isinstance(row.definition, dict) else {}
     created = to_wire(row.created_at)
     out: dict[str, Any] = {
@@ -62,7 +65,7 @@ def record(row: Any, *, branches: bool) -> dict[str, Any]:
         # one with a URL of its own, a stable id derived from the URL.
         "connectionId": str(row.connection_id)
         if row.connection_id is not None
-        else connection_id(row.organization_id, row.connection_url),
+        else connection_id(row.organization_id, row.connection_url or ""),
         "createdAt": created,
         # A registered model is never edited in place, so it was last updated when made.
         "updatedAt": created,
@@ -85,7 +88,7 @@ def _matches(item: dict[str, Any], query: ModelsQuery) -> bool:
 
 
 def page(
-    rows: list[Any], org_id: uuid.UUID, query: ModelsQuery, codec: CursorCodec
+    rows: list[Model], org_id: uuid.UUID, query: ModelsQuery, codec: CursorCodec
 ) -> dict[str, Any]:
     """One page of the organization's models. An organization has few models, so the
     filters and sorting run here on all of them and the cursor holds an offset, bound to

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from parley.assistant.semantic_model import SemanticModel
 from parley.auth.dependencies import Caller
 from parley.conversations.schemas import PageInfo
 from parley.db.database import ReadConn
@@ -102,7 +103,7 @@ BranchQuery = Annotated[
 
 async def _model(
     request: Request, caller: Caller, conn: ReadConn, model_id: uuid.UUID, branch: uuid.UUID | None
-) -> Any:
+) -> SemanticModel:
     runtime = await runtime_for(conn, request.app.state.runtimes, caller.organization_id, model_id)
     if branch is not None:
         raise NotFound(no_branch(branch, model_id))

@@ -1,20 +1,21 @@
-"""The SQL of registered semantic models. The tenant filter is written once, in ``_mine``."""
+"""The SQL of registered semantic models. The tenant filter is written once, in ``readable``."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.kit.json import JsonObject
+from parley.models.records import Model
 from parley.tables import models
 
 _m = models.c
 
 
-def _mine(org_id: uuid.UUID) -> ColumnElement[bool]:
+def readable(org_id: uuid.UUID) -> ColumnElement[bool]:
     return _m.organization_id == org_id
 
 
@@ -24,7 +25,7 @@ async def insert_model(
     org_id: uuid.UUID,
     name: str,
     connection_url: str | None,
-    definition: dict[str, Any],
+    definition: JsonObject,
     now: datetime,
     connection_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
@@ -43,9 +44,10 @@ async def insert_model(
     return model_id
 
 
-async def get_model(conn: AsyncConnection, org_id: uuid.UUID, model_id: uuid.UUID) -> Any | None:
-    query = select(models).where(_mine(org_id), _m.id == model_id)
-    return (await conn.execute(query)).first()
+async def get_model(conn: AsyncConnection, org_id: uuid.UUID, model_id: uuid.UUID) -> Model | None:
+    query = select(models).where(readable(org_id), _m.id == model_id)
+    row = (await conn.execute(query)).first()
+    return None if row is None else Model.of(row._mapping)
 
 
 async def page(
@@ -54,16 +56,16 @@ async def page(
     *,
     after: tuple[datetime, uuid.UUID] | None,
     limit: int,
-) -> list[Any]:
+) -> list[Model]:
     """Models newest first, keyset-paged like the conversation list."""
-    query = select(models).where(_mine(org_id))
+    query = select(models).where(readable(org_id))
     if after is not None:
         query = query.where(tuple_(_m.created_at, _m.id) < tuple_(*after))
     query = query.order_by(_m.created_at.desc(), _m.id.desc()).limit(limit)
-    return list((await conn.execute(query)).all())
+    return [Model.of(row._mapping) for row in await conn.execute(query)]
 
 
-async def all_of(conn: AsyncConnection, org_id: uuid.UUID) -> list[Any]:
+async def all_of(conn: AsyncConnection, org_id: uuid.UUID) -> list[Model]:
     """Every model of the organization (an organization has a handful)."""
-    query = select(models).where(_mine(org_id)).order_by(_m.created_at, _m.id)
-    return list((await conn.execute(query)).all())
+    query = select(models).where(readable(org_id)).order_by(_m.created_at, _m.id)
+    return [Model.of(row._mapping) for row in await conn.execute(query)]

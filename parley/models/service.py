@@ -17,6 +17,7 @@ from parley.connections import service as connections
 from parley.http.errors import ApiError, BadRequest, NotFound
 from parley.kit import clock
 from parley.models import repository
+from parley.models.records import Model
 
 
 class WarehouseUnavailable(ApiError):
@@ -82,16 +83,18 @@ async def register(
     return RegisteredModel(model_id, name, list(model.topics), connection_id)
 
 
-async def warehouse_url(conn: AsyncConnection, runtimes: Runtimes, row: Any) -> str:
+async def warehouse_url(conn: AsyncConnection, runtimes: Runtimes, row: Model) -> str:
     """The URL of a model's warehouse: its own, or its connection's with the password
     decrypted."""
     if row.connection_id is None:
         return str(row.connection_url)
     found = await connections_repository.get(conn, row.organization_id, row.connection_id)
+    if found is None:  # the foreign key keeps a used connection, so never
+        raise WarehouseUnavailable(f"the model's connection {row.connection_id} is gone")
     return connections.full_url(found, runtimes.secrets)
 
 
-async def open_runtime(runtimes: Runtimes, row: Any, url: str) -> ModelRuntime:
+async def open_runtime(runtimes: Runtimes, row: Model, url: str) -> ModelRuntime:
     """The model's runtime (built on first use, which takes a while: call it outside any
     database transaction); WarehouseUnavailable says why it cannot be opened."""
     try:

@@ -5,7 +5,6 @@ model's topics."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,29 +15,35 @@ from parley.http.errors import BadRequest
 from parley.kit.cursors import CursorCodec
 from parley.models import catalog
 from parley.models.catalog import ModelsQuery
+from parley.models.records import Model
 
 ORG = uuid.UUID("00000000-0000-4000-8000-000000000001")
 START = datetime(2026, 1, 1, tzinfo=UTC)
 codec = CursorCodec(b"c" * 32)
 
 
-@dataclass(frozen=True)
-class Row:
-    """A stored model as the repository returns it (the attributes the catalog reads)."""
+def stored_model(
+    name: str,
+    created_at: datetime,
+    connection_url: str | None = "duckdb:///warehouse.duckdb",
+    connection_id: uuid.UUID | None = None,
+) -> Model:
+    """A stored model as the repository returns it."""
+    return Model(
+        id=uuid.uuid4(),
+        organization_id=ORG,
+        name=name,
+        connection_url=connection_url,
+        connection_id=connection_id,
+        definition={"topics": {"orders": {}}},
+        created_at=created_at,
+    )
 
-    name: str
-    created_at: datetime
-    connection_url: str | None = "duckdb:///warehouse.duckdb"
-    connection_id: uuid.UUID | None = None
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
-    organization_id: uuid.UUID = ORG
-    definition: dict[str, Any] = field(default_factory=lambda: {"topics": {"orders": {}}})
 
-
-def rows(count: int) -> list[Row]:
+def rows(count: int) -> list[Model]:
     # Names run against creation order, so the two sorts differ.
     return [
-        Row(name=f"model {count - n:02}", created_at=START + timedelta(hours=n))
+        stored_model(name=f"model {count - n:02}", created_at=START + timedelta(hours=n))
         for n in range(count)
     ]
 
@@ -47,7 +52,7 @@ def query(**params: Any) -> ModelsQuery:
     return ModelsQuery.model_validate(params)
 
 
-def all_pages(stored: list[Row], **params: Any) -> list[dict[str, Any]]:
+def all_pages(stored: list[Model], **params: Any) -> list[dict[str, Any]]:
     seen: list[dict[str, Any]] = []
     totals = set()
     cursor = None
@@ -76,7 +81,7 @@ def test_sorted_by_name_either_way(direction: str) -> None:
 
 
 def test_equal_sort_keys_fall_back_to_the_id() -> None:
-    twins = [Row(name="same", created_at=START) for _ in range(4)]
+    twins = [stored_model(name="same", created_at=START) for _ in range(4)]
     ids = [r["id"] for r in all_pages(twins, sortField="name", sortDirection="asc", pageSize=1)]
     assert ids == sorted(str(t.id) for t in twins)
 
@@ -85,7 +90,9 @@ def test_filters() -> None:
     on_connection = uuid.uuid4()
     stored = [
         *rows(3),
-        Row(name="shared", created_at=START, connection_url=None, connection_id=on_connection),
+        stored_model(
+            name="shared", created_at=START, connection_url=None, connection_id=on_connection
+        ),
     ]
     assert [r["name"] for r in all_pages(stored, name="model 02")] == ["model 02"]
     assert [r["name"] for r in all_pages(stored, connectionId=str(on_connection))] == ["shared"]
@@ -111,7 +118,9 @@ def test_a_cursor_only_continues_the_query_that_made_it() -> None:
 
 
 def test_a_record_in_omnis_shape() -> None:
-    stored = Row(name="Demo", created_at=datetime(2026, 5, 15, 14, 32, 10, 123456, tzinfo=UTC))
+    stored = stored_model(
+        name="Demo", created_at=datetime(2026, 5, 15, 14, 32, 10, 123456, tzinfo=UTC)
+    )
     plain = catalog.record(stored, branches=False)
     assert plain == {
         "id": str(stored.id),

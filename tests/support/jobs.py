@@ -9,11 +9,11 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from parley.jobs.records import FINAL
 from parley.jobs.worker import Claim, Workers
 from tests.factories import bearer
 
 JOBS = "/api/v1/ai/jobs"
-FINAL = {"COMPLETE", "FAILED", "CANCELLED"}
 
 
 async def submit(

@@ -22,6 +22,7 @@ from parley.cli import app as cli_app
 from parley.config import Settings
 from parley.connections import service as connections
 from parley.connections import urls
+from parley.connections.records import Connection
 from parley.db.database import Database
 from parley.demo.model import MODEL_PATH
 from parley.http.errors import BadRequest, Conflict, NotFound
@@ -68,7 +69,8 @@ async def test_a_connection_is_tested_and_its_password_sealed(
         listed = await connections.list_connections(conn, org.id)
     assert PASSWORD not in json.dumps([str(v) for v in row])
     assert row.sealed_secret and json.loads(box.open(row.sealed_secret)) == {"password": PASSWORD}
-    assert make_url(connections.full_url(row, box)) == make_url(reader_url)
+    stored = Connection.of(row._mapping)
+    assert make_url(connections.full_url(stored, box)) == make_url(reader_url)
     assert [c.name for c in listed] == ["shop"]
     async with database.write() as conn:
         again = await connections.test(conn, org.id, "shop", box=box, query_timeout=10)

@@ -1,4 +1,4 @@
-"""Records of the accounts domain, as the CLI and other domains see them."""
+"""What the accounts repository returns, as the CLI and other domains see it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ Role = Literal["MEMBER", "ORG_ADMIN"]
 ROLES: tuple[Role, ...] = ("MEMBER", "ORG_ADMIN")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Organization:
     id: uuid.UUID
     name: str
@@ -20,7 +20,7 @@ class Organization:
     created_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Membership:
     id: uuid.UUID
     organization_id: uuid.UUID
@@ -30,7 +30,7 @@ class Membership:
     created_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ApiKey:
     id: uuid.UUID
     organization_id: uuid.UUID
