@@ -206,7 +206,8 @@ class FakeLLM:
     def _improvise(self, body: dict[str, Any]) -> Reply:
         messages = body.get("messages", [])
         if body.get("tools"):
-            question = next((m["content"] for m in messages if m["role"] == "user"), "").lower()
+            question = _text(next((m["content"] for m in messages if m["role"] == "user"), ""))
+            question = question.lower()
             plan = next((p for word, p in PLANS.items() if word in question), DEFAULT_PLAN)
             return ToolCall("semantic_query", plan)
         return Text(_answer_from_rows(messages[-1]["content"] if messages else ""))
@@ -239,6 +240,13 @@ class FakeLLM:
             usage = _usage(prompt_tokens, text)
             yield f"data: {json.dumps({**base, 'choices': [], 'usage': usage})}\n\n"
         yield "data: [DONE]\n\n"
+
+
+def _text(content: str | list[dict[str, Any]]) -> str:
+    """A message's text, whether it is a string or a list of parts (text, images)."""
+    if isinstance(content, str):
+        return content
+    return " ".join(part.get("text", "") for part in content if part.get("type") == "text")
 
 
 def _usage(prompt_tokens: int, text: str) -> dict[str, int]:

@@ -127,6 +127,12 @@ class Settings(BaseSettings):
         description="Have the model write the answer from the rows (checked: every number "
         "must come from them); off, the answer is the built-in template.",
     )
+    llm_images: bool = Field(
+        default=False,
+        description="The model takes images: a job's image attachments are sent to it with "
+        "the question (as data URLs). Off, or for PDFs, the answer names the files it could "
+        "not look at.",
+    )
     workers: int = Field(
         default=2,
         ge=0,

@@ -66,7 +66,10 @@ class LLMPlanner:
         topic: str | None = None,
         previous: SemanticQuery | None = None,
         now: datetime,
+        images: Sequence[str] = (),
     ) -> PlanSession | CannotAnswer:
+        """``images``: data URLs of images attached to the question, for a model that
+        takes images (``PARLEY_LLM_IMAGES``)."""
         topics = [topic] if topic is not None else list(self.model.topics)
         if any(t not in self.model.topics for t in topics):
             return CannotAnswer(f"There is no topic called {topic!r}.", tuple(self.model.topics))
@@ -82,7 +85,12 @@ class LLMPlanner:
                     + previous.model_dump_json(),
                 }
             )
-        messages.append({"role": "user", "content": prompt})
+        if images:
+            parts: list[dict[str, Any]] = [{"type": "text", "text": prompt}]
+            parts += [{"type": "image_url", "image_url": {"url": url}} for url in images]
+            messages.append({"role": "user", "content": parts})
+        else:
+            messages.append({"role": "user", "content": prompt})
         return PlanSession(self, topics, messages)
 
     def plan(

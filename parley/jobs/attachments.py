@@ -128,10 +128,33 @@ async def of_job(conn: AsyncConnection, job_id: uuid.UUID) -> list[dict[str, Any
     return [_listing(row._mapping) for row in (await conn.execute(query)).all()]
 
 
-def unread_note(listed: list[dict[str, Any]]) -> str:
+async def images_of(conn: AsyncConnection, job_id: uuid.UUID) -> list[Attachment]:
+    """A job's images with their content, for a model that looks at them."""
+    c = job_attachments.c
+    query = (
+        select(c.name, c.mime_type, c.data)
+        .where(c.job_id == job_id, c.mime_type.like("image/%"))
+        .order_by(c.position)
+    )
+    return [
+        Attachment(row.name, row.mime_type, bytes(row.data))
+        for row in (await conn.execute(query)).all()
+    ]
+
+
+def data_url(file: Attachment) -> str:
+    return f"data:{file.mime_type};base64,{base64.b64encode(file.data).decode('ascii')}"
+
+
+def is_image(listed: dict[str, Any]) -> bool:
+    return str(listed["mimeType"]).startswith("image/")
+
+
+def unread_note(listed: list[dict[str, Any]], *, reads_images: bool = False) -> str:
     """The sentence an answer ends with when the planner could not look at the files."""
     names = ", ".join(f"{a['name'] or 'unnamed'} ({a['mimeType']})" for a in listed)
+    reads = "the question's text and images" if reads_images else "the question's text"
     return (
-        f"\n\n_I could not look at the attached files ({names}): this assistant reads "
-        "the question's text only._"
+        f"\n\n_I could not look at the attached files ({names}): this assistant "
+        f"reads {reads} only._"
     )

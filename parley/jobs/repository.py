@@ -100,12 +100,15 @@ async def claim(
     now: datetime,
     expires: datetime,
     max_attempts: int,
+    progress: JsonObject | None = None,
 ) -> Job | None:
     """Take the oldest job that is queued or whose worker's lease ran out.
 
     One guarded statement: on PostgreSQL the inner select skips rows other workers hold
     (``FOR UPDATE SKIP LOCKED``); on SQLite the write transaction holds the database's
     only write lock, so the select and update cannot interleave with another claim.
+    ``progress``: the first step of a job that will execute, written by the same
+    statement (a job being delivered keeps none).
     """
     claimable = or_(
         _j.state == JobState.QUEUED,
@@ -119,10 +122,17 @@ async def claim(
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
+    first: dict[str, Any] = {}
+    if progress is not None:
+        first["progress"] = case(
+            (_j.state == JobState.DELIVERING, _j.progress),
+            else_=literal(progress, type_=_j.progress.type),
+        )
     statement = (
         update(jobs)
         .where(_j.id == oldest)
         .values(
+            **first,
             state=_claimed_state(),
             lease_owner=lease,
             lease_expires_at=expires,

@@ -58,8 +58,19 @@ async def queue_webhook(
 
 
 async def complete(
-    conn: AsyncConnection, job: Job, result: JsonObject, *, now: datetime, webhook_attempts: int
+    conn: AsyncConnection,
+    job: Job,
+    result: JsonObject,
+    *,
+    now: datetime,
+    webhook_attempts: int,
+    topic_name: str | None = None,
+    webhook: bool = True,
 ) -> None:
+    """``topic_name``: the topic the answer was planned on, stored with the answer.
+    ``webhook=False``: the caller knows the job has no webhook (they are written with
+    the job, never later), so none is looked for."""
+    extra = {"topic_name": topic_name} if topic_name is not None else {}
     await repository.set_values(
         conn,
         job.id,
@@ -70,6 +81,7 @@ async def complete(
         updated_at=now,
         lease_owner=None,
         lease_expires_at=None,
+        **extra,
     )
     await repository.add_message(
         conn,
@@ -84,14 +96,15 @@ async def complete(
     await conversations.name_if_unnamed(
         conn, job.organization_id, job.conversation_id, results.title(job.prompt)
     )
-    await queue_webhook(
-        conn,
-        job,
-        state=JobState.COMPLETE,
-        now=now,
-        summary=result.get("resultSummary"),
-        max_attempts=webhook_attempts,
-    )
+    if webhook:
+        await queue_webhook(
+            conn,
+            job,
+            state=JobState.COMPLETE,
+            now=now,
+            summary=result.get("resultSummary"),
+            max_attempts=webhook_attempts,
+        )
 
 
 async def fail(

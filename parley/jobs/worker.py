@@ -68,6 +68,11 @@ T = TypeVar("T")
 CANCEL_POLL_SECONDS = 0.5
 # Least time between two writes of an answer being streamed into a job's progress.
 DRAFT_EVERY_SECONDS = 0.5
+# A progress step is written this long after it is taken, by the job's progress writer,
+# not by the job itself; steps that follow each other faster are written once, as the
+# latest. Steps taken before a model call are thus written while the model works.
+PROGRESS_SETTLE_SECONDS = 0.1
+FIRST_STEP = "Reading the question"
 EMPTY_FEEDBACK = (
     "The query ran and returned no rows. If no rows is the right answer to the question, "
     "call semantic_query again with the same query; otherwise correct it (check filter "
@@ -92,6 +97,8 @@ class Claim:
     # Read once per claim, so progress steps of jobs without progress webhooks (most)
     # skip the outbox entirely.
     progress_webhook: bool = False
+    # Whether the job has a webhook at all (written with the job, never later).
+    webhook: bool = True
     tally: Tally = field(default_factory=Tally)
     iteration: int = 1
     # Set by the cancel watcher; the scope around a model call it may cut short.
@@ -99,7 +106,15 @@ class Claim:
     scope: anyio.CancelScope | None = None
     deadline: float = float("inf")
     last_draft: float = 0.0
+    # Calls of ``tally`` whose usage is committed to the state database.
     recorded: int = 0
+    # The latest progress step (message, draft) not yet written, and the progress
+    # writer's wake-up call.
+    pending: tuple[str, str | None] | None = None
+    wake: anyio.Event = field(default_factory=anyio.Event)
+    # A progress write found the job no longer this worker's (lease lost, cancelled):
+    # the job stops at its next step or model call.
+    stopped: bool = False
 
 
 def worker_name(index: int) -> str:
@@ -217,12 +232,14 @@ class Workers:
         return now + timedelta(seconds=self.settings.job_lease_seconds)
 
     async def claim(self, name: str) -> Claim | None:
-        now = clock.utcnow()
         async with self.database.read() as conn:
-            if not await repository.work_waiting(conn, now=now):
+            if not await repository.work_waiting(conn, now=clock.utcnow()):
                 return None
         lease = f"{name}:{uuid.uuid4().hex[:12]}"
         async with self.database.write() as conn:
+            # Read once the write has its turn: leases are measured from the claim, and
+            # so is the job's start.
+            now = clock.utcnow()
             for lost in await repository.exhausted(
                 conn, now=now, max_attempts=self.settings.job_max_attempts
             ):
@@ -237,17 +254,40 @@ class Workers:
                     now=now,
                     webhook_attempts=self.settings.webhook_max_attempts,
                 )
+            # The claim writes the job's first progress step too: one transaction less
+            # for every job.
             job = await repository.claim(
                 conn,
                 lease=lease,
                 now=now,
                 expires=self._lease_until(now),
                 max_attempts=self.settings.job_max_attempts,
+                progress=_progress(1, FIRST_STEP, now),
             )
             if job is None:
                 return None
             webhook = await repository.webhook_of(conn, job.id)
-        return Claim(job, lease, progress_webhook=bool(webhook is not None and webhook.progress))
+            progress_webhook = bool(webhook is not None and webhook.progress)
+            cancelled = job.state == JobState.EXECUTING and job.cancel_requested
+            if cancelled:
+                # Taken over after its worker was lost, with a cancel asked meanwhile.
+                await states.cancel(
+                    conn, job, now=now, by=None, webhook_attempts=self.settings.webhook_max_attempts
+                )
+            elif job.state == JobState.EXECUTING and progress_webhook:
+                await states.queue_webhook(
+                    conn,
+                    job,
+                    state=JobState.EXECUTING,
+                    now=now,
+                    summary=FIRST_STEP,
+                    max_attempts=1,
+                    progress=True,
+                )
+        self.changes.fire()
+        if cancelled:
+            return None
+        return Claim(job, lease, progress_webhook=progress_webhook, webhook=webhook is not None)
 
     async def run_claim(self, claim: Claim) -> None:
         """Run a claimed job to a final state (or until its lease is lost)."""
@@ -255,6 +295,7 @@ class Workers:
         self.running[claim.job.id] = claim
         async with anyio.create_task_group() as group:
             group.start_soon(self._heartbeat, claim)
+            group.start_soon(self._write_progress, claim)
             try:
                 await self._run(claim)
             except Stopped:
@@ -311,15 +352,7 @@ class Workers:
                     conn, job, now=now, by=None, webhook_attempts=self.settings.webhook_max_attempts
                 )
                 return "stop"
-            progress: dict[str, Any] = {
-                "iteration": claim.iteration,
-                "message": message,
-                "updatedAt": to_wire(now),
-            }
-            if claim.tally.retries:
-                progress["retries"] = claim.tally.retries
-            if draft is not None:
-                progress["draft"] = draft
+            progress = _progress(claim.iteration, message, now, claim.tally.retries, draft)
             values: dict[str, Any] = {
                 "progress": progress,
                 "updated_at": now,
@@ -341,16 +374,53 @@ class Workers:
         self.changes.fire()
         return "go"
 
+    def _show(self, claim: Claim, message: str, *, draft: str | None = None) -> None:
+        """A progress step for the progress writer, which writes the latest one
+        ``PROGRESS_SETTLE_SECONDS`` later."""
+        claim.pending = (message, draft)
+        claim.wake.set()
+
     async def _go(self, claim: Claim, message: str) -> None:
-        if await self._step(claim, message) == "stop":
+        if claim.stopped:
             raise Stopped
+        if claim.progress_webhook:
+            # Whoever asked for progress webhooks gets one per step, none merged.
+            if await self._step(claim, message) == "stop":
+                raise Stopped
+            return
+        self._show(claim, message)
+
+    async def _write_progress(self, claim: Claim) -> None:
+        """Write a job's progress steps, off its path, one transaction at a time (so
+        never out of order); each write checks the lease and cancel requests as a
+        step always did, and a job found no longer this worker's stops."""
+        while True:
+            await claim.wake.wait()
+            claim.wake = anyio.Event()
+            await anyio.sleep(PROGRESS_SETTLE_SECONDS)
+            pending, claim.pending = claim.pending, None
+            if pending is None:
+                continue
+            message, draft = pending
+            # A write begun is finished, even when the job ends meanwhile: it then
+            # finds the job final and changes nothing.
+            with anyio.CancelScope(shield=True):
+                try:
+                    step = await self._step(claim, message, draft=draft)
+                except Exception:  # the heartbeat keeps the lease; the next step retries
+                    log.warning("job %s: could not write its progress", claim.job.id, exc_info=True)
+                    continue
+            if step == "stop":
+                claim.stopped = True
+                if claim.scope is not None:
+                    claim.scope.cancel()
+                return
 
     async def _run(self, claim: Claim) -> None:
         job = claim.job
         if job.state == JobState.DELIVERING and job.result:
             await self._complete(claim, dict(job.result))
             return
-        await self._go(claim, "Reading the question")
         try:
             body = await self._answer(claim, finish=True)
         except JobFailed as failure:
@@ -370,7 +440,7 @@ class Workers:
 
     async def _model(self, claim: Claim, call: Callable[[], Awaitable[T]]) -> T:
         """A model call that a cancel request or the job's deadline cuts short."""
-        if claim.cancel_asked:
+        if claim.cancel_asked or claim.stopped:
             raise Stopped
         with anyio.CancelScope(deadline=claim.deadline) as scope:
             claim.scope = scope
@@ -382,7 +452,7 @@ class Workers:
                 raise JobFailed(error.message, error.code, error.detail) from error
             finally:
                 claim.scope = None
-        if claim.cancel_asked:
+        if claim.cancel_asked or claim.stopped:
             raise Stopped
         seconds = self.settings.llm_job_timeout
         raise JobFailed(
@@ -413,8 +483,16 @@ class Workers:
             previous = results.stored_query(
                 await repository.previous_result(conn, job.conversation_id, job.created_at)
             )
-            # No planner here looks at images or PDFs; the answer says so.
+            # Files the planner does not look at are named in the answer. A model that
+            # takes images (PARLEY_LLM_IMAGES) is sent them; no planner reads PDFs.
             unread = await attachments.of_job(conn, job.id)
+            images = []
+            if (
+                settings.llm_images
+                and self.gateway is not None
+                and any(map(attachments.is_image, unread))
+            ):
+                images = await attachments.images_of(conn, job.id)
         if row is None:
             raise JobFailed("The job's semantic model no longer exists.", "NO_MODEL")
         # Outside the read: the first job on a model builds its runtime, which takes a
@@ -427,18 +505,27 @@ class Workers:
             ) from error
         now = settings.now or clock.utcnow()
         session: PlanSession | None = None
+        reads_images = False
         if self.gateway is not None and isinstance(runtime.planner, LLMPlanner):
             started = runtime.planner.session(
-                job.prompt, topic=job.topic_name, previous=previous, now=now
+                job.prompt,
+                topic=job.topic_name,
+                previous=previous,
+                now=now,
+                images=[attachments.data_url(image) for image in images],
             )
             if isinstance(started, CannotAnswer):
                 raise _cannot(started, unread)
             session = started
+            if images:
+                reads_images = True
+                unread = [a for a in unread if not attachments.is_image(a)]
+        note = partial(attachments.unread_note, reads_images=reads_images)
         try:
             plan, table = await self._analyse(claim, runtime, session, previous, now)
         except JobFailed as failure:
             if unread and failure.error["code"] == "CANNOT_ANSWER":
-                detail = failure.error.get("detail", "") + attachments.unread_note(unread)
+                detail = failure.error.get("detail", "") + note(unread)
                 failure.error["detail"] = detail.strip()
             raise
         written = None
@@ -457,40 +544,54 @@ class Workers:
             reading=plan.reading or sentence(runtime.model, plan.query),
         )
         if unread:
-            body["message"] += attachments.unread_note(unread)
+            body["message"] += note(unread)
         if session is not None:
             body["usage"] = {
                 **claim.tally.to_json(),
                 "iterations": claim.iteration,
                 "answerWrittenBy": "model" if written else "template",
             }
-        # DELIVERING keeps the answer in the row: a worker taking over only finishes it.
+        # The final state supersedes any step not yet written.
+        claim.pending = None
+        stored: dict[str, Any] | None = None
+        # The answer, the job's usage and its final state in one transaction. Without
+        # ``finish``, DELIVERING keeps the answer in the row: a worker taking over only
+        # finishes it.
         async with self.database.write() as conn:
-            await self._record_usage(conn, claim)
+            recorded = await self._record_usage(conn, claim)
             current = await self._mine(conn, claim, JobState.EXECUTING)
-            if current is None:
-                return None
             now = clock.utcnow()
-            if current.cancel_requested:
+            if current is None:
+                pass
+            elif current.cancel_requested:
                 await states.cancel(
                     conn, current, now=now, by=None, webhook_attempts=settings.webhook_max_attempts
                 )
-                return None
-            await repository.set_values(
-                conn,
-                job.id,
-                state=JobState.DELIVERING,
-                result=body,
-                topic_name=plan.topic,
-                progress=None,
-                updated_at=now,
-            )
-            if finish:
+            elif finish:
                 await states.complete(
-                    conn, current, body, now=now, webhook_attempts=settings.webhook_max_attempts
+                    conn,
+                    current,
+                    body,
+                    now=now,
+                    webhook_attempts=settings.webhook_max_attempts,
+                    topic_name=plan.topic,
+                    webhook=claim.webhook,
                 )
+                stored = body
+            else:
+                await repository.set_values(
+                    conn,
+                    job.id,
+                    state=JobState.DELIVERING,
+                    result=body,
+                    topic_name=plan.topic,
+                    progress=None,
+                    updated_at=now,
+                )
+                stored = body
+        claim.recorded += recorded
         self.changes.fire()
-        return body
+        return stored
 
     async def _analyse(
         self,
@@ -517,22 +618,26 @@ class Workers:
                         job.prompt, topic=job.topic_name, previous=previous, now=now
                     )
                 )
-            if isinstance(outcome, Plan):
-                # Any planner's filters must name values the warehouse holds; the model
-                # is told which do not, and may correct its query while rounds remain.
-                checked = await self._thread(partial(service.checked, runtime, outcome))
-                if isinstance(checked, CannotAnswer) and session is not None and not last:
+            if isinstance(outcome, CannotAnswer):
+                raise _cannot(outcome)
+            await self._go(claim, f"Running the query on {outcome.topic}")
+            # Any planner's filters must name values the warehouse holds; the model is
+            # told which do not, and may correct its query while rounds remain. The
+            # check and the query share one trip to the thread pool.
+            checked, ran = await self._thread(partial(self._check_and_execute, runtime, outcome))
+            if isinstance(checked, CannotAnswer):
+                if session is not None and not last:
                     session.feedback(
                         f"{checked.message} Filter only on values that exist; correct the query."
                     )
                     continue
-                outcome = checked
-            if isinstance(outcome, CannotAnswer):
-                raise _cannot(outcome)
-            plan = outcome
-            await self._go(claim, f"Running the query on {plan.topic}")
+                raise _cannot(checked)
+            plan = checked
             try:
-                table = await self._thread(partial(self._execute, runtime, plan))
+                if isinstance(ran, Exception):
+                    raise ran
+                assert ran is not None
+                table = ran
             except QueryError as error:
                 if session is None or last:
                     raise JobFailed(str(error), "INVALID_QUERY") from error
@@ -565,6 +670,18 @@ class Workers:
             on_retry=partial(self._on_retry, claim),
         )
 
+    def _check_and_execute(
+        self, runtime: ModelRuntime, plan: Plan
+    ) -> tuple[Plan | CannotAnswer, QueryResult | Exception | None]:
+        """The plan as checked and, if it passed, its rows or the error running it."""
+        checked = service.checked(runtime, plan)
+        if isinstance(checked, CannotAnswer):
+            return checked, None
+        try:
+            return checked, self._execute(runtime, checked)
+        except (QueryError, QueryTimeout, WarehouseError) as error:
+            return checked, error
+
     def _execute(self, runtime: ModelRuntime, plan: Plan) -> QueryResult:
         compiled = compile_query(plan.query, runtime.model, runtime.warehouse.dialect)
         return runtime.warehouse.execute(
@@ -585,17 +702,13 @@ class Workers:
         claim.last_draft = time.monotonic()
 
         async def on_text(text: str) -> None:
+            if claim.stopped:
+                raise Stopped
             moment = time.monotonic()
             if moment - claim.last_draft < DRAFT_EVERY_SECONDS:
                 return
             claim.last_draft = moment
-            try:
-                step = await self._step(claim, "Writing the answer", draft=text)
-            except Exception:  # a draft is a nicety: a busy database skips it
-                log.warning("job %s: could not show the draft", job.id, exc_info=True)
-                return
-            if step == "stop":
-                raise Stopped
+            self._show(claim, "Writing the answer", draft=text)
 
         try:
             text = await self._model(
@@ -631,12 +744,14 @@ class Workers:
             self.metrics.llm_answers.labels("model").inc()
         return text
 
-    async def _record_usage(self, conn: AsyncConnection, claim: Claim) -> None:
+    async def _record_usage(self, conn: AsyncConnection, claim: Claim) -> int:
         """The job's model calls not yet recorded, in the caller's transaction (the
-        calls were made, whoever holds the job now)."""
+        calls were made, whoever holds the job now). Returns how many: the caller
+        counts them as recorded once its transaction has committed, so a rollback
+        leaves them for the next write to record."""
         fresh = claim.tally.calls[claim.recorded :]
         if not fresh or self.gateway is None:
-            return
+            return 0
         job = claim.job
         await usage.record(
             conn,
@@ -647,14 +762,15 @@ class Workers:
             model=self.gateway.model_name,
             now=clock.utcnow(),
         )
-        claim.recorded += len(fresh)
+        return len(fresh)
 
     async def _settle_usage(self, claim: Claim) -> None:
         """Record what a job stopped on its way (cancelled, lease lost) had spent."""
         if claim.tally.calls[claim.recorded :]:
             with anyio.CancelScope(shield=True):
                 async with self.database.write() as conn:
-                    await self._record_usage(conn, claim)
+                    recorded = await self._record_usage(conn, claim)
+                claim.recorded += recorded
 
     async def _complete(self, claim: Claim, body: dict[str, Any]) -> None:
         async with self.database.write() as conn:
@@ -670,19 +786,35 @@ class Workers:
         self.sender.wakeup.fire()
 
     async def _fail(self, claim: Claim, failure: JobFailed) -> None:
+        claim.pending = None
         async with self.database.write() as conn:
-            await self._record_usage(conn, claim)
+            recorded = await self._record_usage(conn, claim)
             job = await repository.lock(conn, claim.job.id)
-            if job is None or job.lease_owner != claim.lease or job.state not in RUNNING:
-                return
-            await states.fail(
-                conn,
-                job,
-                failure.error,
-                now=clock.utcnow(),
-                webhook_attempts=self.settings.webhook_max_attempts,
-            )
+            if job is not None and job.lease_owner == claim.lease and job.state in RUNNING:
+                await states.fail(
+                    conn,
+                    job,
+                    failure.error,
+                    now=clock.utcnow(),
+                    webhook_attempts=self.settings.webhook_max_attempts,
+                )
+        claim.recorded += recorded
         self.sender.wakeup.fire()
+
+
+def _progress(
+    iteration: int, message: str, now: datetime, retries: int = 0, draft: str | None = None
+) -> dict[str, Any]:
+    progress: dict[str, Any] = {
+        "iteration": iteration,
+        "message": message,
+        "updatedAt": to_wire(now),
+    }
+    if retries:
+        progress["retries"] = retries
+    if draft is not None:
+        progress["draft"] = draft
+    return progress
 
 
 def _cannot(outcome: CannotAnswer, unread: list[Any] | None = None) -> JobFailed:

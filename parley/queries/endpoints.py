@@ -24,7 +24,7 @@ from parley.assistant.schemas import (
 from parley.auth.actors import acting_member, require_ai
 from parley.auth.dependencies import Caller
 from parley.auth.principal import Principal
-from parley.db.database import Database, ReadConn
+from parley.db.database import Database, DatabaseDep, ReadConn
 from parley.http.errors import NotFound, responses
 from parley.http.responses import JsonResponse
 from parley.kit import clock
@@ -61,14 +61,17 @@ async def _runtime(
     summary="Turn a question into a semantic query (and run it)",
 )
 async def generate_query(
-    request: Request, body: GenerateQueryRequest, caller: Caller, conn: ReadConn
+    request: Request, body: GenerateQueryRequest, caller: Caller, database: DatabaseDep
 ) -> Response:
-    runtime = await _runtime(request, caller, conn, body.modelId, body.userId, body.branchId)
-    topic = body.currentTopicName
-    if topic is not None and topic not in runtime.model.topics:
-        raise NotFound(f"No topic {topic!r} in this model")
+    # The read ends before the model is called, and the usage is written after: a
+    # request never holds two pooled connections, nor one while it waits on the model.
+    async with database.read() as conn:
+        runtime = await _runtime(request, caller, conn, body.modelId, body.userId, body.branchId)
+        topic = body.currentTopicName
+        if topic is not None and topic not in runtime.model.topics:
+            raise NotFound(f"No topic {topic!r} in this model")
+        await usage.check_limit(conn, caller.organization_id, clock.utcnow())
     settings = request.app.state.settings
-    await usage.check_limit(conn, caller.organization_id, clock.utcnow())
     now = settings.now or clock.utcnow()
     planned = await _plan_with_model(request, caller, runtime, body.prompt, topic, now)
     result = await anyio.to_thread.run_sync(

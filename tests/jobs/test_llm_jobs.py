@@ -5,12 +5,15 @@ cancellation, the analyst's loop, usage and the monthly limit."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import httpx
 import pytest
 from sqlalchemy import select
@@ -18,10 +21,11 @@ from sqlalchemy import select
 from bench.fake_llm import FakeLLM, Hang, Status, Text, ToolCall, serving
 from parley.config import Settings
 from parley.db.database import Database
+from parley.jobs import states
 from parley.kit import clock
 from parley.llm import usage
 from parley.tables import llm_usage
-from tests.factories import Org, bearer
+from tests.factories import Org, bearer, register_demo_model
 from tests.support.jobs import JOBS, submit, wait_final
 from tests.support.warehouses import NOW
 
@@ -312,3 +316,162 @@ async def test_generate_query_plans_with_the_model_and_records_its_spend(
     async with database.read() as conn:
         (row,) = (await conn.execute(select(llm_usage))).all()
     assert row.purpose == "plan" and row.job_id is None and row.membership_id == org.owner.id
+
+
+async def test_usage_outlives_a_final_write_that_rolls_back(
+    client: httpx.AsyncClient,
+    org: Org,
+    model_id: str,
+    database: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The answer's transaction writes the job's usage, then fails and rolls back: the
+    failure's own transaction records the usage, so the monthly count misses nothing."""
+
+    async def broken(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("the write failed")
+
+    monkeypatch.setattr(states, "complete", broken)
+    token = org.owner.token
+    submitted = (await submit(client, token, model_id, "Revenue by region")).json()
+    job = await wait_final(client, token, submitted["jobId"])
+    assert job["state"] == "FAILED" and job["error"]["code"] == "INTERNAL", job
+    async with database.read() as conn:
+        rows = (await conn.execute(select(llm_usage))).all()
+    assert sorted(r.purpose for r in rows) == ["answer", "plan"]
+    assert {str(r.job_id) for r in rows} == {submitted["jobId"]}
+
+
+@pytest.mark.parametrize("llm_options", [{"db_pool_size": 1}])
+async def test_generate_query_holds_one_pooled_connection_at_a_time(
+    client: httpx.AsyncClient, org: Org, model_id: str, fake_llm: FakeLLM, database: Database
+) -> None:
+    """A pool of one (and one overflow): requests that held their read while waiting on
+    the model, then asked for a write, would wait on each other until the pool's
+    timeout."""
+    fake_llm.behaviour.latency = 0.3
+    responses = await asyncio.gather(
+        *(
+            client.post(
+                "/api/v1/ai/generate-query",
+                json={"modelId": model_id, "prompt": "Revenue by region"},
+                headers=bearer(org.owner.token),
+            )
+            for _ in range(3)
+        )
+    )
+    assert [r.status_code for r in responses] == [200, 200, 200], responses[0].text
+    async with database.read() as conn:
+        rows = (await conn.execute(select(llm_usage))).all()
+    assert len(rows) == 3
+
+
+PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + bytes(24)).decode()
+PDF = base64.b64encode(b"%PDF-1.7\n" + bytes(24)).decode()
+
+
+@pytest.mark.parametrize("llm_options", [{"llm_images": True}, {}], ids=["images", "text-only"])
+async def test_images_reach_a_model_that_takes_them(
+    client: httpx.AsyncClient,
+    org: Org,
+    model_id: str,
+    fake_llm: FakeLLM,
+    llm_options: dict[str, Any],
+) -> None:
+    token = org.owner.token
+    files = [
+        {"data": PNG, "mimeType": "image/png", "name": "chart.png"},
+        {"data": PDF, "mimeType": "application/pdf", "name": "report.pdf"},
+    ]
+    submitted = (
+        await submit(client, token, model_id, "Revenue by region", attachments=files)
+    ).json()
+    assert (await wait_final(client, token, submitted["jobId"]))["state"] == "COMPLETE"
+    message = (await _result(client, token, submitted["jobId"]))["message"]
+    question = fake_llm.requests[0]["body"]["messages"][-1]
+    assert question["role"] == "user"
+    if llm_options:
+        assert question["content"] == [
+            {"type": "text", "text": "Revenue by region"},
+            {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG}"}},
+        ]
+        # The PDF is still named as unread; the image is not.
+        assert "report.pdf (application/pdf)" in message and "chart.png" not in message
+        assert "reads the question's text and images only" in message
+    else:
+        assert question["content"] == "Revenue by region"
+        assert "chart.png (image/png), report.pdf (application/pdf)" in message
+
+
+# Valid against the semantic model, but the warehouse below has lost the column.
+COST = {"table": "order_items", "fields": ["users.region", "order_items.total_cost"]}
+
+
+@pytest.fixture
+async def altered_model_id(database: Database, org: Org, warehouse: Path, tmp_path: Path) -> str:
+    """The demo model over a warehouse whose products table lost its cost column."""
+    altered = tmp_path / "altered.duckdb"
+    shutil.copy(warehouse, altered)
+    with duckdb.connect(str(altered)) as connection:
+        connection.execute("ALTER TABLE products DROP COLUMN cost")
+    return await register_demo_model(database, org, altered)
+
+
+async def _progress_of(client: httpx.AsyncClient, token: str, job_id: str) -> list[dict[str, Any]]:
+    """Every progress the job's event stream showed, until it was final."""
+    seen: list[dict[str, Any]] = []
+    async with client.stream("GET", f"{JOBS}/{job_id}/events", headers=bearer(token)) as events:
+        async for line in events.aiter_lines():
+            if line.startswith("data: "):
+                progress = json.loads(line[6:]).get("progress")
+                if progress:
+                    seen.append(progress)
+    return seen
+
+
+async def test_a_warehouse_error_is_shown_to_the_model_which_corrects_it(
+    client: httpx.AsyncClient, org: Org, altered_model_id: str, fake_llm: FakeLLM
+) -> None:
+    # Slow enough that the second round's step is written while the model works on it.
+    fake_llm.behaviour.latency = 0.4
+    fake_llm.replies(ToolCall("semantic_query", COST), ToolCall("semantic_query", GOOD))
+    token = org.owner.token
+    submitted = (await submit(client, token, altered_model_id, "Revenue by region")).json()
+    progress = await _progress_of(client, token, submitted["jobId"])
+    assert (await wait_final(client, token, submitted["jobId"]))["state"] == "COMPLETE"
+    iterations = [p["iteration"] for p in progress]
+    assert iterations[0] == 1 and 2 in iterations and iterations == sorted(iterations)
+    assert any(p["message"] == "Correcting the query" and p["iteration"] == 2 for p in progress)
+    result = await _result(client, token, submitted["jobId"])
+    assert result["usage"]["iterations"] == 2
+    assert result["actions"][0]["result"]["totalRowCount"] == 5
+    correction = fake_llm.requests[1]["body"]["messages"][-1]
+    assert correction["role"] == "tool"
+    assert correction["content"].startswith("The warehouse could not run the query:")
+    assert '"cost"' in correction["content"]
+
+
+async def test_the_loop_gives_up_after_its_rounds(
+    client: httpx.AsyncClient,
+    org: Org,
+    altered_model_id: str,
+    fake_llm: FakeLLM,
+    database: Database,
+) -> None:
+    fake_llm.replies(*[ToolCall("semantic_query", COST)] * 4)
+    token = org.owner.token
+    submitted = (await submit(client, token, altered_model_id, "Cost by region")).json()
+    job = await wait_final(client, token, submitted["jobId"])
+    assert job["state"] == "FAILED" and job["error"]["code"] == "WAREHOUSE_ERROR", job
+    assert job["error"]["message"] == "The warehouse could not run the query."
+    assert '"cost"' in job["error"]["detail"]
+    # PARLEY_LLM_ITERATIONS (3) plans, no fourth; each one's spend is recorded.
+    assert len(fake_llm.requests) == 3
+    async with database.read() as conn:
+        rows = (await conn.execute(select(llm_usage))).all()
+    assert [r.purpose for r in rows] == ["plan"] * 3
+    conversation = await client.get(
+        f"/api/v1/ai/conversations/{submitted['conversationId']}", headers=bearer(token)
+    )
+    assert conversation.status_code == 200
+    assert "could not run the query" in conversation.text
