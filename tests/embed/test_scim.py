@@ -161,7 +161,7 @@ async def test_patch_operations(client: httpx.AsyncClient, org: Org) -> None:
     cleared = await patch({"op": "remove", "path": ATTRIBUTES})
     assert cleared.json()[ATTRIBUTES] == {}
 
-    refusals = {
+    refusals: dict[str, list[dict[str, Any]]] = {
         "noTarget": [{"op": "remove"}],
         "invalidPath": [
             {"op": "replace", "path": "nickName", "value": "x"},
