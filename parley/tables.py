@@ -377,6 +377,8 @@ embed_settings = Table(
     Column("session_minutes", Integer, nullable=False),
     Column("frame_origins", JSON, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # The secret that signs standard SSO login URLs, sealed with the server's key.
+    Column("sealed_secret", Text, nullable=True),
 )
 
 # Single-use sign-in sessions made by generate-session or generate-url; only the hash

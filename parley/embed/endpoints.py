@@ -3,6 +3,7 @@ and the redemption the embedded page makes with a session id."""
 
 from __future__ import annotations
 
+import uuid
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -12,10 +13,11 @@ from starlette.responses import Response
 from parley.auth.dependencies import Caller
 from parley.auth.principal import Principal
 from parley.db.database import Database, ReadConn, WriteConn
-from parley.embed import sessions
+from parley.embed import sessions, signed
 from parley.embed.sessions import EmbedSettings, EmbedUserRequest
 from parley.http.errors import Forbidden, responses
 from parley.http.responses import JsonResponse
+from parley.kit.secretbox import SecretBox
 from parley.kit.timestamps import to_wire
 
 router = APIRouter(tags=["Embedding"])
@@ -103,12 +105,52 @@ async def put_settings(body: EmbedSettings, caller: Caller, conn: WriteConn) -> 
     return JsonResponse(body.model_dump())
 
 
-@router.post("/embed/redeem", include_in_schema=False)
-async def redeem(request: Request, body: RedeemRequest) -> Response:
-    """The embedded page's sign-in: the session id is the credential, so no token."""
-    database: Database = request.app.state.database
-    async with database.write() as conn:
-        done = await sessions.redeem(conn, body.sessionId)
+class SecretResponse(BaseModel):
+    secret: str = Field(description="Shown once: it signs standard SSO login URLs.")
+    loginUrl: str = Field(description="The login URL the signature covers.")
+
+
+def _box(request: Request) -> SecretBox:
+    box: SecretBox = request.app.state.runtimes.secrets
+    return box
+
+
+@router.post(
+    "/api/v1/embed/secret",
+    response_model=SecretResponse,
+    responses=responses(401, 403, 429),
+    summary="Make a new embed secret for standard SSO (the former one stops working)",
+)
+async def new_secret(request: Request, caller: Caller, conn: WriteConn) -> Response:
+    _organization_key(caller)
+    secret = await signed.set_secret(conn, caller.organization_id, _box(request))
+    public = request.app.state.settings.resolved_public_url
+    return JsonResponse(
+        {"secret": secret, "loginUrl": signed.login_url(public, caller.organization_id)},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.delete(
+    "/api/v1/embed/secret",
+    status_code=204,
+    response_class=Response,
+    responses=responses(401, 403, 429),
+    summary="Turn standard SSO off: no login URL signs in until a new secret is made",
+)
+async def delete_secret(caller: Caller, conn: WriteConn) -> Response:
+    _organization_key(caller)
+    await signed.remove_secret(conn, caller.organization_id)
+    return Response(status_code=204)
+
+
+class SignedLoginRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    query: str = Field(max_length=signed.MAX_QUERY, description="The login URL's query string.")
+
+
+def _signed_in(done: sessions.Redeemed) -> Response:
     return JsonResponse(
         {
             "token": done.token,
@@ -120,3 +162,25 @@ async def redeem(request: Request, body: RedeemRequest) -> Response:
         },
         headers={"Cache-Control": "no-store"},
     )
+
+
+@router.post("/embed/{org_id}/login", include_in_schema=False)
+async def signed_login(request: Request, org_id: uuid.UUID, body: SignedLoginRequest) -> Response:
+    """The embedded page's sign-in with a standard SSO URL: its signature is the
+    credential, so no token."""
+    database: Database = request.app.state.database
+    public = request.app.state.settings.resolved_public_url
+    async with database.write() as conn:
+        done = await signed.sign_in(
+            conn, org_id, body.query.lstrip("?"), public_url=public, box=_box(request)
+        )
+    return _signed_in(done)
+
+
+@router.post("/embed/redeem", include_in_schema=False)
+async def redeem(request: Request, body: RedeemRequest) -> Response:
+    """The embedded page's sign-in: the session id is the credential, so no token."""
+    database: Database = request.app.state.database
+    async with database.write() as conn:
+        done = await sessions.redeem(conn, body.sessionId)
+    return _signed_in(done)

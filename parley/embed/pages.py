@@ -37,6 +37,16 @@ async def login(request: Request) -> Response:
     return response
 
 
+@router.api_route("/embed/{org_id}/login", methods=["GET", "HEAD"])
+async def signed_login(request: Request, org_id: uuid.UUID) -> Response:
+    """A standard SSO login URL. The page's script posts its query back to be checked
+    (a GET spends no nonce); the organization's settings decide who may frame it."""
+    response = serve(request, "index.html", policy=await _policy(request, org_id))
+    # The signed parameters are in this page's address: keep them out of caches.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @router.api_route("/embed/{org_id}/", methods=["GET", "HEAD"])
 async def home(request: Request, org_id: uuid.UUID) -> Response:
     return serve(request, "index.html", policy=await _policy(request, org_id))
