@@ -8,9 +8,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlencode
 
 from playwright.sync_api import Browser, expect
 
+from tests.embed.test_standard_sso import signed_params
 from tests.support.server import cli_json, free_port
 from tests.web.conftest import ARTIFACTS, DESKTOP, Site
 
@@ -161,3 +163,26 @@ def test_an_origin_the_organization_did_not_allow_cannot_frame_the_chat(
         assert "/embed/" in direct.url
     finally:
         context.close()
+
+
+def test_a_standard_sso_url_opens_the_chat_signed_in_once(browser: Browser, site: Site) -> None:
+    _, key = _org_key(site)
+    made = site.api(key, "POST", "/api/v1/embed/secret").json()
+    params = signed_params(made["secret"], made["loginUrl"], name="Ida")
+    url = f"{made['loginUrl']}?{urlencode(params)}"
+    context = browser.new_context(viewport=DESKTOP)
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    try:
+        tab.goto(url)
+        tab.get_by_label("Ask a question about your data").wait_for(timeout=30_000)
+        assert re.search(r"/embed/[0-9a-f-]{36}/$", tab.url), tab.url
+        # The same URL again, in a fresh browser: its nonce is spent.
+        again = browser.new_context(viewport=DESKTOP).new_page()
+        again.goto(url)
+        expect(again.locator("#sign-in-error")).to_contain_text("already used")
+        again.context.close()
+    finally:
+        context.close()
+    assert not problems, problems
