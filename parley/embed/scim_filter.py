@@ -74,6 +74,8 @@ def _attributes(embed: bool) -> dict[str, Attribute]:
         "emails": Attribute(lambda m: [m.email]),
         "emails.value": Attribute(lambda m: [m.email]),
         "emails.primary": Attribute(lambda m: [True], "boolean"),
+        # A member's one address has no type: `emails[type eq "work"]` matches nobody.
+        "emails.type": Attribute(lambda m: []),
         "groups": Attribute(lambda m: list(m.groups), case_exact=True),
         "groups.value": Attribute(lambda m: list(m.groups), case_exact=True),
         "groups.display": Attribute(lambda m: list(m.groups), case_exact=True),
@@ -86,7 +88,6 @@ def _attributes(embed: bool) -> dict[str, Attribute]:
 _MEMBERS = _attributes(embed=False)
 _EMBED = _attributes(embed=True)
 # Sub-attributes a value filter (`emails[value co "@example.com"]`) may test.
-_ENTRIES = {"emails": ("value", "primary"), "groups": ("value", "display")}
 
 
 def parse(text: str) -> FilterNode:
@@ -169,7 +170,7 @@ class _Check(FilterVisitor[None]):
 
     def visit_value_path(self, node: ValuePath) -> None:
         parent = _name(node.attr_path).lower()
-        if parent not in _ENTRIES or self.prefix:
+        if parent not in ("emails", "groups") or self.prefix:
             raise InvalidFilter(f"filter: {node.attr_path} holds no values to select")
         _Check(self.known, parent + ".").visit(node.val_filter)
 

@@ -57,6 +57,7 @@ async def test_filters_in_the_rfc_grammar(client: httpx.AsyncClient, org: Org) -
         'emails.value ew "@globex.test"': ["Bob"],
         'emails[value co "acme"]': ["Ann"],
         'emails[value co "acme" and primary eq true]': ["Ann"],
+        'emails[type eq "work"]': [],
         'displayName co "nn"': ["Ann"],
         'displayName sw "b"': ["Bob"],
         'userName ne "ann@acme.test" and userName ew ".test"': ["Bob"],
