@@ -15,7 +15,7 @@ from parley.auth.principal import Principal
 from parley.db.database import Database, ReadConn, WriteConn
 from parley.embed import sessions, signed
 from parley.embed.sessions import EmbedSettings, EmbedUserRequest
-from parley.http.errors import Forbidden, responses
+from parley.http.errors import ErrorBody, Forbidden, responses
 from parley.http.responses import JsonResponse
 from parley.kit.secretbox import SecretBox
 from parley.kit.timestamps import to_wire
@@ -105,9 +105,31 @@ async def put_settings(body: EmbedSettings, caller: Caller, conn: WriteConn) -> 
     return JsonResponse(body.model_dump())
 
 
-class SecretResponse(BaseModel):
+class SecretRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = Field(
+        min_length=1,
+        max_length=100,
+        description="What the secret is for, e.g. Production; unique in the organization.",
+    )
+
+
+class SecretRecord(BaseModel):
+    id: str
+    name: str
+    createdAt: str
+    lastUsedAt: str | None = Field(description="When it last signed a user in.")
+
+
+class NewSecretResponse(SecretRecord):
     secret: str = Field(description="Shown once: it signs standard SSO login URLs.")
-    loginUrl: str = Field(description="The login URL the signature covers.")
+    loginUrl: str = Field(description="The loginUrl a signed payload must carry.")
+
+
+class SecretList(BaseModel):
+    records: list[SecretRecord]
+    loginUrl: str
 
 
 def _box(request: Request) -> SecretBox:
@@ -115,32 +137,74 @@ def _box(request: Request) -> SecretBox:
     return box
 
 
+def _record(found: signed.NamedSecret) -> dict[str, str | None]:
+    return {
+        "id": str(found.id),
+        "name": found.name,
+        "createdAt": to_wire(found.created_at),
+        "lastUsedAt": to_wire(found.last_used_at) if found.last_used_at else None,
+    }
+
+
+def _signed_login_url(request: Request, org_id: uuid.UUID) -> str:
+    return signed.login_url(request.app.state.settings.resolved_public_url, org_id)
+
+
 @router.post(
-    "/api/v1/embed/secret",
-    response_model=SecretResponse,
-    responses=responses(401, 403, 429),
-    summary="Make a new embed secret for standard SSO (the former one stops working)",
+    "/api/v1/embed/secrets",
+    status_code=201,
+    response_model=NewSecretResponse,
+    responses={
+        **responses(400, 401, 403, 429),
+        409: {"model": ErrorBody, "description": "A secret with that name exists."},
+    },
+    summary="Add a named embed secret for standard SSO (the others keep working)",
 )
-async def new_secret(request: Request, caller: Caller, conn: WriteConn) -> Response:
+async def add_secret(
+    request: Request, body: SecretRequest, caller: Caller, conn: WriteConn
+) -> Response:
     _organization_key(caller)
-    secret = await signed.set_secret(conn, caller.organization_id, _box(request))
-    public = request.app.state.settings.resolved_public_url
+    made, secret = await signed.add_secret(
+        conn, caller.organization_id, body.name.strip() or body.name, _box(request)
+    )
     return JsonResponse(
-        {"secret": secret, "loginUrl": signed.login_url(public, caller.organization_id)},
+        {
+            **_record(made),
+            "secret": secret,
+            "loginUrl": _signed_login_url(request, caller.organization_id),
+        },
+        status_code=201,
         headers={"Cache-Control": "no-store"},
     )
 
 
+@router.get(
+    "/api/v1/embed/secrets",
+    response_model=SecretList,
+    responses=responses(401, 403, 429),
+    summary="The organization's embed secrets, by name (their values are never shown again)",
+)
+async def list_secrets(request: Request, caller: Caller, conn: ReadConn) -> Response:
+    _organization_key(caller)
+    found = await signed.list_secrets(conn, caller.organization_id)
+    return JsonResponse(
+        {
+            "records": [_record(one) for one in found],
+            "loginUrl": _signed_login_url(request, caller.organization_id),
+        }
+    )
+
+
 @router.delete(
-    "/api/v1/embed/secret",
+    "/api/v1/embed/secrets/{secretId}",
     status_code=204,
     response_class=Response,
-    responses=responses(401, 403, 429),
-    summary="Turn standard SSO off: no login URL signs in until a new secret is made",
+    responses=responses(401, 403, 404, 429),
+    summary="Remove an embed secret: login URLs it signed stop signing anyone in",
 )
-async def delete_secret(caller: Caller, conn: WriteConn) -> Response:
+async def delete_secret(secretId: uuid.UUID, caller: Caller, conn: WriteConn) -> Response:
     _organization_key(caller)
-    await signed.remove_secret(conn, caller.organization_id)
+    await signed.remove_secret(conn, caller.organization_id, secretId)
     return Response(status_code=204)
 
 

@@ -1,62 +1,77 @@
-"""Standard SSO: one login URL, signed by the organization's backend with its embed
-secret, that upserts the embed user and signs it in.
+"""Standard SSO: one login URL, signed by the organization's backend with one of its
+embed secrets, that upserts the embed user and signs it in.
 
-The signature follows Omni's documented (v0) format: HMAC-SHA256, keyed by the embed
-secret, over the login URL, then ``contentPath``, ``externalId``, ``name`` and
-``nonce``, then every other parameter in alphabetical order of its name, one value a
-line; the digest is base64url without padding. Parley's login URL for an organization
-is ``<public URL>/embed/<organization id>/login``, since one Parley serves many.
+The URL follows Omni's v1 signed payload format: ``<login URL>?payload=…&signature=…``.
+The payload is a JSON object of the embed parameters (``loginUrl``, ``contentPath``,
+``externalId``, ``name``, ``nonce``, ``exp`` and the optional ones, JSON-valued ones as
+real objects), compressed with raw DEFLATE and encoded as base64url; the signature is
+HMAC-SHA256 of that payload text, keyed by the embed secret, in base64url. Parley's login
+URL for an organization is ``<public URL>/embed/<organization id>/login``, since one
+Parley serves many, and the signed ``loginUrl`` must be that URL.
 
-A nonce is spent once and kept, so a URL never signs in twice. Omni's URLs carry no
-time; a URL that also carries ``timestamp`` (Unix seconds, signed like every other
-parameter) is refused once it is more than five minutes away from the server's clock."""
+The URL names no secret, so it is checked against each of the organization's secrets.
+``exp`` (Unix seconds) bounds its life: it is refused once past, or if it lies more than
+seven days ahead, as Omni's builders allow at most. A nonce is spent once; spent nonces
+are kept only until their URL would have expired anyway. Omni's retired v0 format (each
+parameter its own URL parameter, no expiry) is refused with a message that says so."""
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import json
 import re
 import secrets
 import uuid
-from datetime import timedelta
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.embed import sessions
 from parley.embed.sessions import EmbedUserRequest, Redeemed
-from parley.http.errors import BadRequest
+from parley.http.errors import BadRequest, Conflict, NotFound
 from parley.kit import clock
 from parley.kit.secretbox import SecretBox, SecretUnreadable
-from parley.tables import embed_sessions, embed_settings
+from parley.tables import embed_nonces, embed_secrets
 
-REQUIRED = ("contentPath", "externalId", "name", "nonce")
-WINDOW = timedelta(minutes=5)
+# Omni's builders default to 24 hours and allow at most seven days.
+MAX_LIFETIME = timedelta(days=7)
+# Clocks of the signing backend and of this server may disagree a little.
+LEEWAY = timedelta(seconds=60)
 MAX_QUERY = 16_000
+# The inflated payload: far beyond any real set of embed parameters, small enough that
+# a crafted payload cannot make the server inflate much.
+MAX_PAYLOAD_BYTES = 64_000
+MAX_SECRETS = 20
 _NONCE = re.compile(r"^[A-Za-z0-9]{32}$")
-# Parameters Omni sends as JSON text in the URL.
-_JSON = ("groups", "userAttributes")
+_BASE64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
+# Parameters only Omni's retired v0 URLs carry at the top level.
+_V0 = ("contentPath", "externalId", "nonce")
 
 
 class LoginRefused(BadRequest):
     """A standard SSO URL that cannot sign anyone in (its detail says why)."""
 
 
+@dataclass(frozen=True)
+class NamedSecret:
+    id: uuid.UUID
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+
+
 def login_url(public_url: str, org_id: uuid.UUID) -> str:
     return f"{public_url}/embed/{org_id}/login"
-
-
-def signature(secret: str, url: str, params: dict[str, str]) -> str:
-    optional = sorted(name for name in params if name not in (*REQUIRED, "signature"))
-    lines = [url, *(params[name] for name in REQUIRED), *(params[name] for name in optional)]
-    digest = hmac.new(secret.encode(), "\n".join(lines).encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 def new_secret() -> str:
@@ -64,41 +79,108 @@ def new_secret() -> str:
     return secrets.token_urlsafe(24)
 
 
-async def set_secret(conn: AsyncConnection, org_id: uuid.UUID, box: SecretBox) -> str:
-    """A new embed secret for the organization; the former one stops signing at once."""
-    secret = new_secret()
-    current = await sessions.settings_of(conn, org_id)
-    await sessions.save_settings(conn, org_id, current)
-    await conn.execute(
-        update(embed_settings)
-        .where(embed_settings.c.organization_id == org_id)
-        .values(sealed_secret=box.seal(secret))
-    )
-    return secret
+def _unpadded(text: str) -> bytes:
+    """base64url, with or without its padding (Omni's builders pad; others may not)."""
+    if not _BASE64URL.match(text):
+        raise ValueError("not base64url")
+    bare = text.rstrip("=")
+    return base64.urlsafe_b64decode(bare + "=" * (-len(bare) % 4))
 
 
-async def remove_secret(conn: AsyncConnection, org_id: uuid.UUID) -> None:
-    await conn.execute(
-        update(embed_settings)
-        .where(embed_settings.c.organization_id == org_id)
-        .values(sealed_secret=None)
-    )
+# -- the organization's secrets ---------------------------------------------------------
 
 
-async def _secret(conn: AsyncConnection, org_id: uuid.UUID, box: SecretBox) -> str | None:
-    sealed = (
+async def add_secret(
+    conn: AsyncConnection, org_id: uuid.UUID, name: str, box: SecretBox
+) -> tuple[NamedSecret, str]:
+    """A new named secret; the others keep signing, so a backend can move to it first."""
+    count = (
         await conn.execute(
-            select(embed_settings.c.sealed_secret).where(embed_settings.c.organization_id == org_id)
+            select(func.count())
+            .select_from(embed_secrets)
+            .where(embed_secrets.c.organization_id == org_id)
         )
-    ).scalar()
-    if not sealed:
-        return None
+    ).scalar_one()
+    if count >= MAX_SECRETS:
+        raise BadRequest(f"An organization has at most {MAX_SECRETS} embed secrets")
+    secret = new_secret()
+    made = NamedSecret(uuid.uuid4(), name, clock.utcnow(), None)
     try:
-        return box.open(sealed)
-    except SecretUnreadable as error:
+        async with conn.begin_nested():
+            await conn.execute(
+                insert(embed_secrets).values(
+                    id=made.id,
+                    organization_id=org_id,
+                    name=name,
+                    sealed_secret=box.seal(secret),
+                    created_at=made.created_at,
+                )
+            )
+    except IntegrityError as error:
+        raise Conflict(f"An embed secret named {name!r} already exists") from error
+    return made, secret
+
+
+async def list_secrets(conn: AsyncConnection, org_id: uuid.UUID) -> list[NamedSecret]:
+    rows = await conn.execute(
+        select(
+            embed_secrets.c.id,
+            embed_secrets.c.name,
+            embed_secrets.c.created_at,
+            embed_secrets.c.last_used_at,
+        )
+        .where(embed_secrets.c.organization_id == org_id)
+        .order_by(embed_secrets.c.created_at, embed_secrets.c.name)
+    )
+    return [NamedSecret(row.id, row.name, row.created_at, row.last_used_at) for row in rows]
+
+
+async def remove_secret(conn: AsyncConnection, org_id: uuid.UUID, secret_id: uuid.UUID) -> None:
+    """The secret stops signing at once; URLs it signed no longer sign anyone in."""
+    gone = await conn.execute(
+        delete(embed_secrets).where(
+            embed_secrets.c.organization_id == org_id, embed_secrets.c.id == secret_id
+        )
+    )
+    if gone.rowcount == 0:
+        raise NotFound("No embed secret with that id in this organization")
+
+
+async def _signer(
+    conn: AsyncConnection, org_id: uuid.UUID, box: SecretBox, payload: str, signature: str
+) -> uuid.UUID | None:
+    """The id of the organization's secret that made this signature, if any."""
+    try:
+        given = _unpadded(signature)
+    except (ValueError, binascii.Error):
+        return None
+    rows = (
+        await conn.execute(
+            select(embed_secrets.c.id, embed_secrets.c.sealed_secret).where(
+                embed_secrets.c.organization_id == org_id
+            )
+        )
+    ).all()
+    found: uuid.UUID | None = None
+    unreadable = False
+    # Every secret is tried, each in constant time, whichever matches.
+    for row in rows:
+        try:
+            secret = box.open(row.sealed_secret)
+        except SecretUnreadable:
+            unreadable = True
+            continue
+        digest = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
+        if hmac.compare_digest(digest, given):
+            found = row.id
+    if found is None and unreadable:
         raise LoginRefused(
-            "This server cannot read the organization's embed secret: set a new one"
-        ) from error
+            "This server cannot read one of the organization's embed secrets: add a new one"
+        )
+    return found
+
+
+# -- the login URL ------------------------------------------------------------------------
 
 
 def _parameters(query: str) -> dict[str, str]:
@@ -113,28 +195,79 @@ def _parameters(query: str) -> dict[str, str]:
         if name in params:
             raise LoginRefused(f"The login URL names {name} twice")
         params[name] = value
-    missing = [name for name in (*REQUIRED, "signature") if not params.get(name)]
+    if "payload" not in params and any(name in params for name in _V0):
+        raise LoginRefused(
+            "The login URL uses Omni's retired v0 signing format: "
+            "sign it in the v1 payload format (payload and signature)"
+        )
+    missing = [name for name in ("payload", "signature") if not params.get(name)]
     if missing:
         raise LoginRefused(f"The login URL lacks {', '.join(missing)}")
-    if not _NONCE.match(params["nonce"]):
-        raise LoginRefused("nonce: 32 letters and digits")
     return params
 
 
-def _user(params: dict[str, str]) -> EmbedUserRequest:
-    body: dict[str, Any] = {k: v for k, v in params.items() if k != "signature"}
-    for name in _JSON:
-        if name in body:
-            try:
-                body[name] = json.loads(body[name])
-            except ValueError as error:
-                raise LoginRefused(f"{name}: not JSON") from error
+def _payload(text: str) -> dict[str, Any]:
+    """The signed payload: base64url of raw DEFLATE of a JSON object."""
     try:
-        return EmbedUserRequest.model_validate(body)
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        raw = inflater.decompress(_unpadded(text), MAX_PAYLOAD_BYTES)
+        if inflater.unconsumed_tail:
+            raise LoginRefused(f"The login URL's payload inflates beyond {MAX_PAYLOAD_BYTES} bytes")
+        if not inflater.eof:
+            raise ValueError("truncated")
+        found = json.loads(raw.decode("utf-8"))
+    except (ValueError, binascii.Error, zlib.error) as error:
+        raise LoginRefused(
+            "The login URL's payload cannot be read: base64url of raw DEFLATE of a JSON object"
+        ) from error
+    if not isinstance(found, dict):
+        raise LoginRefused("The login URL's payload is not a JSON object")
+    return found
+
+
+def _expiry(payload: dict[str, Any], now: datetime) -> datetime:
+    exp = payload.get("exp")
+    if exp is None:
+        raise LoginRefused("The login URL's payload lacks exp")
+    if isinstance(exp, bool) or not isinstance(exp, int):
+        raise LoginRefused("exp: Unix seconds, a whole number")
+    if exp > (now + MAX_LIFETIME + LEEWAY).timestamp():
+        raise LoginRefused("exp: at most seven days ahead")
+    expires = datetime.fromtimestamp(exp, UTC)
+    if expires + LEEWAY < now:
+        raise LoginRefused("The login URL has expired: make a new one")
+    return expires
+
+
+def _user(payload: dict[str, Any]) -> EmbedUserRequest:
+    nonce = payload.get("nonce")
+    if not isinstance(nonce, str) or not _NONCE.match(nonce):
+        raise LoginRefused("nonce: 32 letters and digits")
+    try:
+        return EmbedUserRequest.model_validate(payload)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise LoginRefused(f"{where}: {first['msg']}") from error
+
+
+async def _spend(
+    conn: AsyncConnection, org_id: uuid.UUID, nonce: str, expires: datetime, now: datetime
+) -> None:
+    """Keep the nonce until its URL expires, so the same URL never signs in twice."""
+    # A nonce whose URL has expired can go: the expiry alone refuses that URL now.
+    await conn.execute(delete(embed_nonces).where(embed_nonces.c.expires_at < now))
+    try:
+        async with conn.begin_nested():
+            await conn.execute(
+                insert(embed_nonces).values(
+                    organization_id=org_id,
+                    nonce_hash=hashlib.sha256(nonce.encode()).hexdigest(),
+                    expires_at=expires + LEEWAY,
+                )
+            )
+    except IntegrityError as error:
+        raise LoginRefused("The login URL was already used: make a new one") from error
 
 
 async def sign_in(
@@ -142,39 +275,25 @@ async def sign_in(
 ) -> Redeemed:
     """Check a standard SSO URL's query and sign its user in, once."""
     params = _parameters(query)
-    secret = await _secret(conn, org_id, box)
-    expected = signature(secret, login_url(public_url, org_id), params) if secret else ""
-    # Compared in constant time; an organization without a secret matches nothing.
-    if not hmac.compare_digest(expected.encode(), params["signature"].encode()) or not secret:
-        raise LoginRefused("The login URL's signature does not match")
+    # The signature is checked before the payload is even inflated.
+    signer = await _signer(conn, org_id, box, params["payload"], params["signature"])
+    if signer is None:
+        raise LoginRefused(
+            "The login URL's signature does not match any of the organization's embed secrets"
+        )
+    payload = _payload(params["payload"])
     now = clock.utcnow()
-    if "timestamp" in params:
-        try:
-            made = int(params["timestamp"])
-        except ValueError as error:
-            raise LoginRefused("timestamp: Unix seconds") from error
-        if abs(now.timestamp() - made) > WINDOW.total_seconds():
-            raise LoginRefused("The login URL has expired: make a new one")
-    body = _user(params)
+    expires = _expiry(payload, now)
+    if payload.get("loginUrl") != login_url(public_url, org_id):
+        raise LoginRefused(
+            f"loginUrl: this organization's login URL is {login_url(public_url, org_id)}"
+        )
+    body = _user(payload)
     path = body.content_path()
+    await _spend(conn, org_id, str(payload["nonce"]), expires, now)
+    await conn.execute(
+        update(embed_secrets).where(embed_secrets.c.id == signer).values(last_used_at=now)
+    )
     member = await sessions.upsert_user(conn, org_id, body)
-    # The nonce is kept as a spent session, so the same URL never signs in again.
-    spent = hashlib.sha256(f"nonce:{org_id}:{params['nonce']}".encode()).hexdigest()
-    try:
-        async with conn.begin_nested():
-            await conn.execute(
-                insert(embed_sessions).values(
-                    id=uuid.uuid4(),
-                    secret_hash=spent,
-                    organization_id=org_id,
-                    membership_id=member.id,
-                    content_path=path,
-                    created_at=now,
-                    expires_at=now,
-                    redeemed_at=now,
-                )
-            )
-    except IntegrityError as error:
-        raise LoginRefused("The login URL was already used: make a new one") from error
     length = (await sessions.settings_of(conn, org_id)).sessionLengthMinutes
     return await sessions.issue_token(conn, member, path, now, length)

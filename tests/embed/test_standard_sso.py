@@ -1,5 +1,6 @@
-"""Standard SSO on both state databases: one URL signed with the organization's embed
-secret signs its user in once; tampered, replayed, expired and unsigned URLs do not."""
+"""Standard SSO on both state databases: a login URL in Omni's v1 signed payload format,
+signed with one of the organization's named embed secrets, signs its user in once;
+tampered, replayed, expired, unknown-secret and unsigned URLs do not."""
 
 from __future__ import annotations
 
@@ -7,19 +8,23 @@ import base64
 import hashlib
 import hmac
 import json
-import secrets
-import string
 import time
+import uuid
+import zlib
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
 from parley.db.database import Database
+from parley.kit import clock
+from parley.tables import embed_nonces
 from tests.factories import Org, bearer, make_member, make_org
 
-SECRET = "/api/v1/embed/secret"
+SECRETS = "/api/v1/embed/secrets"
 EMBED_USERS = "/api/scim/v2/embed/users"
 
 
@@ -28,31 +33,38 @@ async def org(database: Database) -> Org:
     return await make_org(database)
 
 
-def nonce() -> str:
-    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(32))
+def encode_payload(params: object) -> str:
+    """Omni's v1 payload, written here from its documented algorithm, independently of
+    the server's code: compact JSON, raw DEFLATE (no zlib header), base64url."""
+    deflater = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    packed = deflater.compress(json.dumps(params, separators=(",", ":")).encode())
+    packed += deflater.flush()
+    return base64.urlsafe_b64encode(packed).decode()
 
 
-def sign(secret: str, login_url: str, params: dict[str, str]) -> str:
-    """Omni's documented signing, written here independently of the server's code: the
-    login URL, the four required values, then the others by name, one a line."""
-    required = [params["contentPath"], params["externalId"], params["name"], params["nonce"]]
-    others = [
-        params[k] for k in sorted(params) if k not in ("contentPath", "externalId", "name", "nonce")
-    ]
-    text = "\n".join([login_url, *required, *others])
-    digest = hmac.new(secret.encode(), text.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+def sign_payload(secret: str, payload: str) -> str:
+    """HMAC-SHA256 of the base64url payload text (not of its bytes), base64url."""
+    digest = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode()
 
 
-def signed_params(secret: str, login_url: str, **extra: str) -> dict[str, str]:
-    params = {
+def v1_params(
+    secret: str, login_url: str, *, expires_in: int = 3600, **extra: Any
+) -> dict[str, str]:
+    """The query of a v1 login URL as Omni's builders make it: loginUrl, the required
+    parameters, a 32-character nonce, the optional ones as real JSON, and exp."""
+    params: dict[str, Any] = {
+        "loginUrl": login_url,
         "contentPath": "/my",
         "externalId": "lin@acme.test",
         "name": "Lin",
-        "nonce": nonce(),
+        "nonce": uuid.uuid4().hex,
         **extra,
+        "exp": int(time.time()) + expires_in,
     }
-    return {**params, "signature": sign(secret, login_url, params)}
+    params = {k: v for k, v in params.items() if v is not None}
+    payload = encode_payload(params)
+    return {"payload": payload, "signature": sign_payload(secret, payload)}
 
 
 async def login(
@@ -61,21 +73,35 @@ async def login(
     return await client.post(urlsplit(login_url).path, json={"query": urlencode(params)})
 
 
-async def test_a_signed_url_signs_in_once(client: httpx.AsyncClient, org: Org) -> None:
-    made = await client.post(SECRET, headers=bearer(org.org_key))
-    assert made.status_code == 200, made.text
-    secret, login_url = made.json()["secret"], made.json()["loginUrl"]
-    assert len(secret) == 32 and login_url.endswith(f"/embed/{org.id}/login")
+async def add(client: httpx.AsyncClient, org: Org, name: str) -> dict[str, Any]:
+    made = await client.post(SECRETS, json={"name": name}, headers=bearer(org.org_key))
+    assert made.status_code == 201, made.text
+    body: dict[str, Any] = made.json()
+    return body
 
-    params = signed_params(
+
+def refused(response: httpx.Response, words: str) -> None:
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert set(body) == {"detail", "status"} and words in body["detail"], body
+
+
+async def test_a_v1_url_signs_in_once(client: httpx.AsyncClient, org: Org) -> None:
+    made = await add(client, org, "Production")
+    secret, login_url = made["secret"], made["loginUrl"]
+    assert len(secret) == 32 and login_url.endswith(f"/embed/{org.id}/login")
+    assert made["name"] == "Production" and made["lastUsedAt"] is None
+
+    params = v1_params(
         secret,
         login_url,
-        userAttributes=json.dumps({"region": "EMEA"}),
-        groups=json.dumps(["Finance"]),
+        userAttributes={"region": "EMEA"},
+        groups=["Finance"],
         prefersDark="true",
         theme="vibes",
+        connectionRoles={"c0ffee": "VIEWER"},
     )
-    page = await client.get(f"{urlsplit(login_url).path}?{urlencode(params)}")
+    page = await client.get(urlsplit(login_url).path, params=params)
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
 
@@ -93,81 +119,158 @@ async def test_a_signed_url_signs_in_once(client: httpx.AsyncClient, org: Org) -
     assert [g["display"] for g in user["groups"]] == ["Finance"]
 
     replayed = await login(client, login_url, params)
-    assert replayed.status_code == 400 and "already used" in replayed.json()["detail"]
+    refused(replayed, "already used")
 
-    # The same user again with a fresh nonce, opening a page: the same member.
-    again = await login(client, login_url, signed_params(secret, login_url, name="Lin B."))
+    # The same user again with a fresh nonce: the same member, renamed.
+    again = await login(client, login_url, v1_params(secret, login_url, name="Lin B."))
     assert again.status_code == 200 and again.json()["userId"] == signed_in["userId"]
+    listed = (await client.get(SECRETS, headers=bearer(org.org_key))).json()
+    (record,) = listed["records"]
+    assert record["name"] == "Production" and record["lastUsedAt"] is not None
+    assert "secret" not in record and listed["loginUrl"] == login_url
 
 
-async def test_tampered_expired_and_unsigned_urls_are_refused(
+async def test_tampered_expired_unknown_secret_and_unsigned_urls_are_refused(
     client: httpx.AsyncClient, database: Database, org: Org
 ) -> None:
-    made = (await client.post(SECRET, headers=bearer(org.org_key))).json()
+    made = await add(client, org, "Production")
     secret, login_url = made["secret"], made["loginUrl"]
-    good = signed_params(secret, login_url, userAttributes=json.dumps({"region": "EMEA"}))
+    good = v1_params(secret, login_url, userAttributes={"region": "EMEA"})
 
-    def refused(response: httpx.Response, words: str) -> None:
-        assert response.status_code == 400, response.text
-        body = response.json()
-        assert set(body) == {"detail", "status"} and words in body["detail"], body
-
-    tampered: list[dict[str, Any]] = [
-        {**good, "name": "Mallory"},
-        {**good, "userAttributes": json.dumps({"region": "ALL"})},
-        {k: v for k, v in good.items() if k != "userAttributes"},
-        {**good, "theme": "dark"},
-        {
-            **good,
-            "signature": good["signature"][:-1] + ("A" if good["signature"][-1] != "A" else "B"),
-        },
-    ]
-    for params in tampered:
+    # Another payload under the first one's signature, or a signature altered by one
+    # character: neither matches.
+    other_payload = v1_params(secret, login_url, name="Mallory")["payload"]
+    flipped = good["signature"][:5] + ("A" if good["signature"][5] != "A" else "B")
+    for params in (
+        {**good, "payload": other_payload},
+        {**good, "signature": flipped + good["signature"][6:]},
+        v1_params("an-embed-secret-nobody-added-000", login_url),
+        {**good, "signature": "not base64url!"},
+    ):
         refused(await login(client, login_url, params), "signature does not match")
-    # Signed for another server address or another organization: no match either.
-    elsewhere = signed_params(secret, "https://other.example/embed/x/login")
-    refused(await login(client, login_url, elsewhere), "signature does not match")
+    # Another organization, with no secret, does not take this one's signatures.
     other = await make_org(database, "Globex")
     other_url = login_url.replace(str(org.id), str(other.id))
-    refused(await login(client, other_url, signed_params(secret, other_url)), "signature")
+    refused(await login(client, other_url, v1_params(secret, other_url)), "signature")
+    # Signed with this organization's secret, but for another login URL.
+    elsewhere = v1_params(secret, "https://other.example/embed/login")
+    refused(await login(client, login_url, elsewhere), "loginUrl")
 
-    stale = signed_params(secret, login_url, timestamp=str(int(time.time()) - 600))
+    stale = v1_params(secret, login_url, expires_in=-600)
     refused(await login(client, login_url, stale), "expired")
-    fresh = signed_params(secret, login_url, timestamp=str(int(time.time())))
-    assert (await login(client, login_url, fresh)).status_code == 200
+    far = v1_params(secret, login_url, expires_in=8 * 24 * 3600)
+    refused(await login(client, login_url, far), "seven days")
+    week = v1_params(secret, login_url, expires_in=7 * 24 * 3600)
+    assert (await login(client, login_url, week)).status_code == 200
 
+    def signed(payload: str) -> dict[str, str]:
+        return {"payload": payload, "signature": sign_payload(secret, payload)}
+
+    no_exp = encode_payload({"loginUrl": login_url, "contentPath": "/my", "externalId": "x"})
+    refused(await login(client, login_url, signed(no_exp)), "lacks exp")
+    plain = base64.urlsafe_b64encode(b'{"loginUrl": "x"}').decode()
+    refused(await login(client, login_url, signed(plain)), "payload cannot be read")
+    refused(await login(client, login_url, signed(encode_payload([1, 2]))), "not a JSON object")
     for broken, words in (
-        ({**good, "nonce": "short"}, "nonce"),
-        ({k: v for k, v in good.items() if k != "signature"}, "lacks signature"),
-        ({k: v for k, v in good.items() if k != "externalId"}, "lacks externalId"),
+        (v1_params(secret, login_url, nonce="short"), "nonce"),
+        (v1_params(secret, login_url, externalId=None), "externalId"),
+        (v1_params(secret, login_url, groups="Finance"), "groups"),
+        ({"payload": good["payload"]}, "lacks signature"),
+        ({"signature": good["signature"]}, "lacks payload"),
+        ({}, "lacks payload, signature"),
     ):
         refused(await login(client, login_url, broken), words)
-    bad_json = signed_params(secret, login_url, groups="[not json")
-    refused(await login(client, login_url, bad_json), "groups")
-    assert (
-        await client.post(urlsplit(login_url).path, json={"query": "a=1&a=2"})
-    ).status_code == 400
+    # Omni's retired v0 format: each parameter its own URL parameter.
+    v0 = {"contentPath": "/my", "externalId": "x", "name": "X", "nonce": "a" * 32}
+    refused(await login(client, login_url, {**v0, "signature": "abc"}), "v0")
+    duplicated = await client.post(urlsplit(login_url).path, json={"query": "a=1&a=2"})
+    assert duplicated.status_code == 400
 
-    # A new secret retires the old one; deleting it turns standard SSO off.
-    rotated = (await client.post(SECRET, headers=bearer(org.org_key))).json()["secret"]
-    refused(await login(client, login_url, signed_params(secret, login_url)), "signature")
-    assert (await login(client, login_url, signed_params(rotated, login_url))).status_code == 200
-    assert (await client.delete(SECRET, headers=bearer(org.org_key))).status_code == 204
-    refused(await login(client, login_url, signed_params(rotated, login_url)), "signature")
+    # The good URL was never spent by the refusals above.
+    assert (await login(client, login_url, good)).status_code == 200
 
 
-async def test_only_an_organization_key_sets_the_secret(
+async def test_several_named_secrets_sign_until_removed(
+    client: httpx.AsyncClient, database: Database, org: Org
+) -> None:
+    key = bearer(org.org_key)
+    production = await add(client, org, "Production")
+    staging = await add(client, org, "Staging")
+    login_url = production["loginUrl"]
+    assert production["secret"] != staging["secret"]
+    for made in (production, staging):
+        signed_in = await login(client, login_url, v1_params(made["secret"], login_url))
+        assert signed_in.status_code == 200, signed_in.text
+
+    duplicate = await client.post(SECRETS, json={"name": "Staging"}, headers=key)
+    assert duplicate.status_code == 409 and "Staging" in duplicate.json()["detail"]
+    for bad in ({}, {"name": ""}, {"name": "x" * 101}, {"name": 7}):
+        assert (await client.post(SECRETS, json=bad, headers=key)).status_code == 400, bad
+    listed = (await client.get(SECRETS, headers=key)).json()["records"]
+    assert [r["name"] for r in listed] == ["Production", "Staging"]
+    assert all(set(r) == {"id", "name", "createdAt", "lastUsedAt"} for r in listed)
+
+    # Another organization neither sees nor removes them.
+    other = await make_org(database, "Globex")
+    assert (await client.get(SECRETS, headers=bearer(other.org_key))).json()["records"] == []
+    gone = await client.delete(f"{SECRETS}/{staging['id']}", headers=bearer(other.org_key))
+    assert gone.status_code == 404
+
+    # Removing Staging stops its URLs at once, even unused ones; Production still signs.
+    unused = v1_params(staging["secret"], login_url)
+    assert (await client.delete(f"{SECRETS}/{staging['id']}", headers=key)).status_code == 204
+    refused(await login(client, login_url, unused), "signature does not match")
+    assert (await login(client, login_url, v1_params(production["secret"], login_url))).is_success
+    assert (await client.delete(f"{SECRETS}/{staging['id']}", headers=key)).status_code == 404
+    assert (await client.delete(f"{SECRETS}/not-an-id", headers=key)).status_code == 400
+    # With no secret left, standard SSO is off.
+    assert (await client.delete(f"{SECRETS}/{production['id']}", headers=key)).status_code == 204
+    refused(await login(client, login_url, v1_params(production["secret"], login_url)), "signature")
+
+
+async def test_spent_nonces_are_kept_only_until_their_url_expires(
+    client: httpx.AsyncClient, database: Database, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = await add(client, org, "Production")
+    secret, login_url = made["secret"], made["loginUrl"]
+    short = v1_params(secret, login_url, expires_in=120)
+    assert (await login(client, login_url, short)).status_code == 200
+
+    async def spent() -> int:
+        async with database.read() as conn:
+            count: int = (
+                await conn.execute(select(func.count()).select_from(embed_nonces))
+            ).scalar_one()
+        return count
+
+    assert await spent() == 1
+    refused(await login(client, login_url, short), "already used")
+
+    # Past the URL's expiry (and the clock leeway) its nonce may go: the expiry alone
+    # refuses the URL now, and the next sign-in clears the row.
+    later = clock.utcnow() + timedelta(minutes=10)
+    monkeypatch.setattr(clock, "utcnow", lambda: later)
+    refused(await login(client, login_url, short), "expired")
+    fresh = v1_params(secret, login_url, expires_in=3600)
+    assert (await login(client, login_url, fresh)).status_code == 200
+    assert await spent() == 1
+
+
+async def test_only_an_organization_key_manages_secrets(
     client: httpx.AsyncClient, database: Database, org: Org
 ) -> None:
     member = await make_member(database, org)
-    assert (await client.post(SECRET, headers=bearer(member.token))).status_code == 403
-    assert (await client.post(SECRET, headers=bearer(org.owner.token))).status_code == 403
-    assert (await client.post(SECRET)).status_code == 401
-    # Setting a secret keeps the embed settings already made.
+    for token in (member.token, org.owner.token):
+        assert (
+            await client.post(SECRETS, json={"name": "x"}, headers=bearer(token))
+        ).status_code == 403
+        assert (await client.get(SECRETS, headers=bearer(token))).status_code == 403
+    assert (await client.post(SECRETS, json={"name": "x"})).status_code == 401
+    # Adding a secret keeps the embed settings already made.
     settings = {"sessionLengthMinutes": 60, "frameAncestors": ["https://app.acme.test"]}
     key = bearer(org.org_key)
     assert (await client.put("/api/v1/embed/settings", json=settings, headers=key)).is_success
-    assert (await client.post(SECRET, headers=key)).status_code == 200
+    await add(client, org, "Production")
     assert (await client.get("/api/v1/embed/settings", headers=key)).json() == settings
     page = await client.get(f"/embed/{org.id}/login")
     assert "frame-ancestors https://app.acme.test" in page.headers["content-security-policy"]
