@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from playwright.sync_api import Browser, expect
 
-from tests.embed.test_standard_sso import signed_params
+from tests.embed.test_standard_sso import v1_params
 from tests.support.server import cli_json, free_port
 from tests.web.conftest import ARTIFACTS, DESKTOP, Site
 
@@ -167,9 +167,13 @@ def test_an_origin_the_organization_did_not_allow_cannot_frame_the_chat(
 
 def test_a_standard_sso_url_opens_the_chat_signed_in_once(browser: Browser, site: Site) -> None:
     _, key = _org_key(site)
-    made = site.api(key, "POST", "/api/v1/embed/secret").json()
-    params = signed_params(made["secret"], made["loginUrl"], name="Ida")
-    url = f"{made['loginUrl']}?{urlencode(params)}"
+    made = site.api(key, "POST", "/api/v1/embed/secrets", json={"name": "Production"})
+    assert made.status_code == 201, made.text
+    login_url = made.json()["loginUrl"]
+    # Omni's v1 format: one signed payload, as its builders make it.
+    params = v1_params(made.json()["secret"], login_url, name="Ida", expires_in=300)
+    assert set(params) == {"payload", "signature"}
+    url = f"{login_url}?{urlencode(params)}"
     context = browser.new_context(viewport=DESKTOP)
     tab = context.new_page()
     problems: list[str] = []
