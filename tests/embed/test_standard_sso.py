@@ -186,6 +186,16 @@ async def test_tampered_expired_unknown_secret_and_unsigned_urls_are_refused(
     duplicated = await client.post(urlsplit(login_url).path, json={"query": "a=1&a=2"})
     assert duplicated.status_code == 400
 
+    # A payload that would inflate far beyond any real one is not inflated further.
+    bomb = encode_payload({"loginUrl": login_url, "name": "a" * 200_000, "exp": 1})
+    assert len(bomb) < 16_000
+    refused(await login(client, login_url, signed(bomb)), "inflates beyond")
+    # Without base64 padding, as other builders may send it, the URL is the same URL.
+    bare = v1_params(secret, login_url)
+    unpadded = {"payload": bare["payload"].rstrip("="), "signature": bare["signature"]}
+    unpadded["signature"] = sign_payload(secret, unpadded["payload"]).rstrip("=")
+    assert (await login(client, login_url, unpadded)).status_code == 200
+
     # The good URL was never spent by the refusals above.
     assert (await login(client, login_url, good)).status_code == 200
 
