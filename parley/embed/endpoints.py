@@ -4,6 +4,8 @@ and the redemption the embedded page makes with a session id."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -12,15 +14,17 @@ from starlette.responses import Response
 
 from parley.auth.dependencies import Caller
 from parley.auth.principal import Principal
+from parley.auth.throttle import FailureThrottle
 from parley.db.database import Database, ReadConn, WriteConn
 from parley.embed import sessions, signed
 from parley.embed.sessions import EmbedSettings, EmbedUserRequest
-from parley.http.errors import ErrorBody, Forbidden, responses
+from parley.http.errors import ErrorBody, Forbidden, TooManyRequests, responses
 from parley.http.responses import JsonResponse
 from parley.kit.secretbox import SecretBox
 from parley.kit.timestamps import to_wire
 
 router = APIRouter(tags=["Embedding"])
+T = TypeVar("T")
 
 
 class SessionResponse(BaseModel):
@@ -228,17 +232,68 @@ def _signed_in(done: sessions.Redeemed) -> Response:
     )
 
 
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def _checked(request: Request, check: Callable[[], Awaitable[T]]) -> T:
+    """``check`` of a login URL's signature, with failures counted against the client's
+    address as failed authentications: past the limit it gets 429 and no more checks."""
+    throttle: FailureThrottle = request.app.state.auth_throttle
+    client = _client(request)
+    retry = await throttle.refusing(client)
+    if retry is None:
+        try:
+            return await check()
+        except signed.SignatureRefused:
+            retry = await throttle.failed(client)
+            if retry is None:
+                raise
+    raise TooManyRequests(
+        "Too many failed sign-ins from this address; try again later",
+        headers={"Retry-After": str(retry)},
+    )
+
+
+async def signing_organization(request: Request, query: str) -> uuid.UUID:
+    """The organization whose embed secret signed a URL sent to ``/embed/login``, found
+    in a read of its own so the write that signs in is not held while secrets are tried."""
+    database: Database = request.app.state.database
+
+    async def find() -> uuid.UUID:
+        async with database.read() as conn:
+            return await signed.signing_organization(conn, query, _box(request))
+
+    return await _checked(request, find)
+
+
+async def _sign_in(request: Request, org_id: uuid.UUID, query: str, sent_to: str) -> Response:
+    database: Database = request.app.state.database
+
+    async def run() -> sessions.Redeemed:
+        async with database.write() as conn:
+            return await signed.sign_in(conn, org_id, query, sent_to=sent_to, box=_box(request))
+
+    return _signed_in(await _checked(request, run))
+
+
 @router.post("/embed/{org_id}/login", include_in_schema=False)
 async def signed_login(request: Request, org_id: uuid.UUID, body: SignedLoginRequest) -> Response:
     """The embedded page's sign-in with a standard SSO URL: its signature is the
     credential, so no token."""
-    database: Database = request.app.state.database
+    return await _sign_in(
+        request, org_id, body.query.lstrip("?"), _signed_login_url(request, org_id)
+    )
+
+
+@router.post("/embed/login", include_in_schema=False)
+async def shared_signed_login(request: Request, body: SignedLoginRequest) -> Response:
+    """The same sign-in for a URL sent to the login URL Omni's SDK builds, which names no
+    organization: the secret that made the signature says whose it is."""
+    query = body.query.lstrip("?")
+    org_id = await signing_organization(request, query)
     public = request.app.state.settings.resolved_public_url
-    async with database.write() as conn:
-        done = await signed.sign_in(
-            conn, org_id, body.query.lstrip("?"), public_url=public, box=_box(request)
-        )
-    return _signed_in(done)
+    return await _sign_in(request, org_id, query, signed.shared_login_url(public))
 
 
 @router.post("/embed/redeem", include_in_schema=False)

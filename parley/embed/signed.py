@@ -5,11 +5,16 @@ The URL follows Omni's v1 signed payload format: ``<login URL>?payload=…&signa
 The payload is a JSON object of the embed parameters (``loginUrl``, ``contentPath``,
 ``externalId``, ``name``, ``nonce``, ``exp`` and the optional ones, JSON-valued ones as
 real objects), compressed with raw DEFLATE and encoded as base64url; the signature is
-HMAC-SHA256 of that payload text, keyed by the embed secret, in base64url. Parley's login
-URL for an organization is ``<public URL>/embed/<organization id>/login``, since one
-Parley serves many, and the signed ``loginUrl`` must be that URL.
+HMAC-SHA256 of that payload text, keyed by the embed secret, in base64url.
 
-The URL names no secret, so it is checked against each of the organization's secrets.
+Omni tells organizations apart by host and its SDK signs for ``https://<host>/embed/login``;
+one Parley serves many organizations on one host. So there are two login URLs, and the
+signed ``loginUrl`` must be the one the URL was sent to: ``<public URL>/embed/login``,
+where the signature itself says whose URL it is (the organization whose secret made it,
+found by trying every embed secret on the server, up to ``SHARED_LOGIN_SECRETS``), and
+``<public URL>/embed/<organization id>/login``, which tries only that organization's.
+
+The URL names no secret, so it is checked against each secret that may have signed it.
 ``exp`` (Unix seconds) bounds its life: it is refused once past, or if it lies more than
 seven days ahead, as Omni's builders allow at most. A nonce is spent once; spent nonces
 are kept only until their URL would have expired anyway. Omni's retired v0 format (each
@@ -26,13 +31,14 @@ import re
 import secrets
 import uuid
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
 from pydantic import ValidationError
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -52,6 +58,10 @@ MAX_QUERY = 16_000
 # a crafted payload cannot make the server inflate much.
 MAX_PAYLOAD_BYTES = 64_000
 MAX_SECRETS = 20
+# The most secrets the shared login URL tries for one request, all organizations'
+# together. Each costs an unsealing and an HMAC (about 25 microseconds), so an
+# unauthenticated request costs at most a few tens of milliseconds.
+SHARED_LOGIN_SECRETS = 1000
 _NONCE = re.compile(r"^[A-Za-z0-9]{32}$")
 _BASE64URL = re.compile(r"^[A-Za-z0-9_-]+={0,2}$")
 # Parameters only Omni's retired v0 URLs carry at the top level.
@@ -60,6 +70,11 @@ _V0 = ("contentPath", "externalId", "nonce")
 
 class LoginRefused(BadRequest):
     """A standard SSO URL that cannot sign anyone in (its detail says why)."""
+
+
+class SignatureRefused(LoginRefused):
+    """A signature no embed secret made: a failed authentication, which the caller
+    counts against the client's address."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +87,11 @@ class NamedSecret:
 
 def login_url(public_url: str, org_id: uuid.UUID) -> str:
     return f"{public_url}/embed/{org_id}/login"
+
+
+def shared_login_url(public_url: str) -> str:
+    """The login URL Omni's SDK signs for: the same for every organization."""
+    return f"{public_url}/embed/login"
 
 
 def new_secret() -> str:
@@ -146,38 +166,90 @@ async def remove_secret(conn: AsyncConnection, org_id: uuid.UUID, secret_id: uui
         raise NotFound("No embed secret with that id in this organization")
 
 
-async def _signer(
-    conn: AsyncConnection, org_id: uuid.UUID, box: SecretBox, payload: str, signature: str
-) -> uuid.UUID | None:
-    """The id of the organization's secret that made this signature, if any."""
+@dataclass(frozen=True)
+class Signer:
+    secret_id: uuid.UUID
+    organization_id: uuid.UUID
+
+
+def _signature(text: str) -> bytes:
     try:
-        given = _unpadded(signature)
+        return _unpadded(text)
     except (ValueError, binascii.Error):
-        return None
-    rows = (
-        await conn.execute(
-            select(embed_secrets.c.id, embed_secrets.c.sealed_secret).where(
-                embed_secrets.c.organization_id == org_id
-            )
-        )
-    ).all()
-    found: uuid.UUID | None = None
+        raise SignatureRefused(
+            "The login URL's signature does not match any of the organization's embed secrets"
+        ) from None
+
+
+_SEALED = select(embed_secrets.c.id, embed_secrets.c.organization_id, embed_secrets.c.sealed_secret)
+
+
+async def _sealed(
+    conn: AsyncConnection, query: Select[Any]
+) -> list[tuple[uuid.UUID, uuid.UUID, str]]:
+    rows = await conn.execute(query)
+    return [(row.id, row.organization_id, row.sealed_secret) for row in rows]
+
+
+def _matches(
+    rows: Sequence[tuple[uuid.UUID, uuid.UUID, str]], box: SecretBox, payload: str, given: bytes
+) -> tuple[list[Signer], bool]:
+    """The secrets among ``rows`` that made this signature, and whether any could not be
+    read. Every secret is tried, each in constant time, whichever matches."""
+    found: list[Signer] = []
     unreadable = False
-    # Every secret is tried, each in constant time, whichever matches.
-    for row in rows:
+    for secret_id, org_id, sealed in rows:
         try:
-            secret = box.open(row.sealed_secret)
+            secret = box.open(sealed)
         except SecretUnreadable:
             unreadable = True
             continue
         digest = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()
         if hmac.compare_digest(digest, given):
-            found = row.id
-    if found is None and unreadable:
+            found.append(Signer(secret_id, org_id))
+    return found, unreadable
+
+
+async def _signer(
+    conn: AsyncConnection, org_id: uuid.UUID, box: SecretBox, payload: str, signature: str
+) -> Signer:
+    """The organization's secret that made this signature."""
+    given = _signature(signature)
+    rows = await _sealed(conn, _SEALED.where(embed_secrets.c.organization_id == org_id))
+    found, unreadable = _matches(rows, box, payload, given)
+    if len(found) == 1:
+        return found[0]
+    if unreadable:
         raise LoginRefused(
             "This server cannot read one of the organization's embed secrets: add a new one"
         )
-    return found
+    raise SignatureRefused(
+        "The login URL's signature does not match any of the organization's embed secrets"
+    )
+
+
+async def signing_organization(conn: AsyncConnection, query: str, box: SecretBox) -> uuid.UUID:
+    """The organization whose embed secret signed a URL sent to the shared login URL.
+
+    Exactly one secret on the server must have made the signature: a URL that two would
+    take (two organizations holding the same secret) is refused like a bad signature. An
+    unreadable secret is skipped here, since it cannot be told whose URL it would have
+    taken; the organization's own login URL says so."""
+    params = _parameters(query)
+    given = _signature(params["signature"])
+    rows = await _sealed(conn, _SEALED.limit(SHARED_LOGIN_SECRETS + 1))
+    if len(rows) > SHARED_LOGIN_SECRETS:
+        raise LoginRefused(
+            f"This server holds more than {SHARED_LOGIN_SECRETS} embed secrets, more than "
+            "/embed/login tries for one URL: sign for the organization's own login URL, "
+            "/embed/<organization id>/login"
+        )
+    found, _ = _matches(rows, box, params["payload"], given)
+    if len(found) != 1:
+        raise SignatureRefused(
+            "The login URL's signature does not match any organization's embed secret"
+        )
+    return found[0].organization_id
 
 
 # -- the login URL ------------------------------------------------------------------------
@@ -271,28 +343,23 @@ async def _spend(
 
 
 async def sign_in(
-    conn: AsyncConnection, org_id: uuid.UUID, query: str, *, public_url: str, box: SecretBox
+    conn: AsyncConnection, org_id: uuid.UUID, query: str, *, sent_to: str, box: SecretBox
 ) -> Redeemed:
-    """Check a standard SSO URL's query and sign its user in, once."""
+    """Check a standard SSO URL's query and sign its user in, once. ``sent_to`` is the
+    login URL it came to, which its signed ``loginUrl`` must name."""
     params = _parameters(query)
     # The signature is checked before the payload is even inflated.
     signer = await _signer(conn, org_id, box, params["payload"], params["signature"])
-    if signer is None:
-        raise LoginRefused(
-            "The login URL's signature does not match any of the organization's embed secrets"
-        )
     payload = _payload(params["payload"])
     now = clock.utcnow()
     expires = _expiry(payload, now)
-    if payload.get("loginUrl") != login_url(public_url, org_id):
-        raise LoginRefused(
-            f"loginUrl: this organization's login URL is {login_url(public_url, org_id)}"
-        )
+    if payload.get("loginUrl") != sent_to:
+        raise LoginRefused(f"loginUrl: this login URL is {sent_to}")
     body = _user(payload)
     path = body.content_path()
     await _spend(conn, org_id, str(payload["nonce"]), expires, now)
     await conn.execute(
-        update(embed_secrets).where(embed_secrets.c.id == signer).values(last_used_at=now)
+        update(embed_secrets).where(embed_secrets.c.id == signer.secret_id).values(last_used_at=now)
     )
     member = await sessions.upsert_user(conn, org_id, body)
     length = (await sessions.settings_of(conn, org_id)).sessionLengthMinutes

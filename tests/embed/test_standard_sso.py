@@ -17,11 +17,12 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from parley.db.database import Database
+from parley.embed import signed
 from parley.kit import clock
-from parley.tables import embed_nonces
+from parley.tables import embed_nonces, embed_secrets
 from tests.factories import Org, bearer, make_member, make_org
 
 SECRETS = "/api/v1/embed/secrets"
@@ -284,3 +285,98 @@ async def test_only_an_organization_key_manages_secrets(
     assert (await client.get("/api/v1/embed/settings", headers=key)).json() == settings
     page = await client.get(f"/embed/{org.id}/login")
     assert "frame-ancestors https://app.acme.test" in page.headers["content-security-policy"]
+
+
+def shared(login_url: str) -> str:
+    """The login URL Omni's SDK builds: the host's /embed/login, naming no organization."""
+    parts = urlsplit(login_url)
+    return f"{parts.scheme}://{parts.netloc}/embed/login"
+
+
+async def test_a_url_built_as_omnis_sdk_builds_it_signs_in_to_the_organization_that_signed_it(
+    client: httpx.AsyncClient, database: Database, org: Org
+) -> None:
+    globex, initech = await make_org(database, "Globex"), await make_org(database, "Initech")
+    await add(client, org, "Production")
+    await add(client, globex, "Production")
+    staging = await add(client, globex, "Staging")
+    await add(client, initech, "Production")
+    allowed = {"sessionLengthMinutes": 60, "frameAncestors": ["https://app.globex.test"]}
+    put = await client.put("/api/v1/embed/settings", json=allowed, headers=bearer(globex.org_key))
+    assert put.is_success
+    login_url = shared(staging["loginUrl"])
+
+    params = v1_params(staging["secret"], login_url, externalId="ann@globex.test")
+    page = await client.get("/embed/login", params=params)
+    assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
+    # The page is framed as the signing organization allows.
+    policy = page.headers["content-security-policy"]
+    assert "frame-ancestors https://app.globex.test" in policy, policy
+    signed_in = await login(client, login_url, params)
+    assert signed_in.status_code == 200, signed_in.text
+    assert signed_in.json()["organizationId"] == str(globex.id)
+    user = await client.get(
+        f"{EMBED_USERS}/{signed_in.json()['userId']}", headers=bearer(globex.org_key)
+    )
+    assert user.json()["embedExternalId"] == "ann@globex.test"
+    assert (
+        await client.get(f"{EMBED_USERS}/{signed_in.json()['userId']}", headers=bearer(org.org_key))
+    ).status_code == 404
+    refused(await login(client, login_url, params), "already used")
+    listed = (await client.get(SECRETS, headers=bearer(globex.org_key))).json()["records"]
+    assert [r["name"] for r in listed if r["lastUsedAt"]] == ["Staging"]
+
+    # Signed by no organization's secret: refused, and the page is framed by nobody.
+    nobody = v1_params("an-embed-secret-nobody-added-000", login_url)
+    refused(await login(client, login_url, nobody), "signature does not match")
+    page = await client.get("/embed/login", params=nobody)
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    # Each login URL takes only payloads signed for it.
+    own = staging["loginUrl"]
+    refused(await login(client, login_url, v1_params(staging["secret"], own)), "loginUrl")
+    refused(await login(client, own, v1_params(staging["secret"], login_url)), "loginUrl")
+    assert (await login(client, own, v1_params(staging["secret"], own))).status_code == 200
+
+    # A signature two organizations' secrets would both take signs in to neither.
+    async with database.write() as conn:
+        sealed = (
+            await conn.execute(
+                select(embed_secrets.c.sealed_secret).where(
+                    embed_secrets.c.id == uuid.UUID(staging["id"])
+                )
+            )
+        ).scalar_one()
+        await conn.execute(
+            insert(embed_secrets).values(
+                id=uuid.uuid4(),
+                organization_id=initech.id,
+                name="Copied",
+                sealed_secret=sealed,
+                created_at=clock.utcnow(),
+            )
+        )
+    ambiguous = v1_params(staging["secret"], login_url)
+    refused(await login(client, login_url, ambiguous), "signature does not match")
+
+
+async def test_the_shared_login_url_bounds_the_secrets_it_tries_and_throttles_failures(
+    client: httpx.AsyncClient, database: Database, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await add(client, org, "Production")
+    await add(client, org, "Staging")
+    login_url = shared(first["loginUrl"])
+    monkeypatch.setattr(signed, "SHARED_LOGIN_SECRETS", 1)
+    refused(await login(client, login_url, v1_params(first["secret"], login_url)), "more than 1")
+    monkeypatch.setattr(signed, "SHARED_LOGIN_SECRETS", 2)
+
+    # Bad signatures count as failed authentications from the address: past the limit
+    # (20 a minute here) the address gets 429 without any secret being tried, even for
+    # a good URL, until the minute is over.
+    statuses = [
+        (await login(client, login_url, v1_params("x" * 32, login_url))).status_code
+        for _ in range(21)
+    ]
+    assert statuses == [400] * 20 + [429], statuses
+    good = await login(client, login_url, v1_params(first["secret"], login_url))
+    assert good.status_code == 429 and int(good.headers["retry-after"]) >= 1
+    assert set(good.json()) == {"detail", "status"}

@@ -2,7 +2,8 @@
 // address bar (/ or /chat/<id>) saying which conversation is open. Embedded in another
 // application the same page lives under /embed/<organization id>/ and signs in by
 // redeeming a single-use embed session (/embed/login?sessionId=...) or a signed
-// standard SSO URL (/embed/<organization id>/login?...).
+// standard SSO URL (/embed/login?payload=... as Omni's SDK builds it, or
+// /embed/<organization id>/login?payload=...).
 
 import { ApiError, call, configure } from "./api.js";
 import { clear, h } from "./dom.js";
@@ -43,12 +44,14 @@ function takeLinkedPrompt() {
   if (text || model) window.history.replaceState({}, "", location.pathname);
 }
 
-// A standard SSO login URL (/embed/<organization id>/login?...&signature=...): its
-// query goes back to the server, which checks the signature and spends the nonce.
+// A standard SSO login URL (/embed/<organization id>/login?...&signature=..., or
+// /embed/login?payload=...&signature=...): its query goes back to the same path, where
+// the server checks the signature and spends the nonce.
 const SIGNED_LOGIN = /^\/embed\/[0-9a-f-]{36}\/login$/i;
 
 async function redeemEmbedSession() {
-  const signed = SIGNED_LOGIN.test(location.pathname);
+  const signed =
+    SIGNED_LOGIN.test(location.pathname) || new URLSearchParams(location.search).has("payload");
   const sessionId = new URLSearchParams(location.search).get("sessionId") || "";
   let redeemed;
   try {
