@@ -169,8 +169,9 @@ def test_a_standard_sso_url_opens_the_chat_signed_in_once(browser: Browser, site
     _, key = _org_key(site)
     made = site.api(key, "POST", "/api/v1/embed/secrets", json={"name": "Production"})
     assert made.status_code == 201, made.text
-    login_url = made.json()["loginUrl"]
-    # Omni's v1 format: one signed payload, as its builders make it.
+    # As Omni's SDK builds it: the host's /embed/login, which names no organization,
+    # and one signed payload.
+    login_url = f"{site.url}/embed/login"
     params = v1_params(made.json()["secret"], login_url, name="Ida", expires_in=300)
     assert set(params) == {"payload", "signature"}
     url = f"{login_url}?{urlencode(params)}"
