@@ -2,6 +2,8 @@
 
 Past the limit, a client's further failed attempts are answered 429 instead of 401, so
 guessing tokens stops paying; a valid token is checked first and never refused here.
+Standard SSO counts bad signatures here too, and asks ``refusing`` first, since there
+the check itself (trying embed secrets) is the work to spare.
 Like the per-key rate limit (auth/ratelimit.py), the embedded server counts in memory
 and PostgreSQL replicas share counters in the database. A replica that has seen an
 address go over the limit remembers it for the rest of the window, so an attack in

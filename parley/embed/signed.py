@@ -166,19 +166,21 @@ async def remove_secret(conn: AsyncConnection, org_id: uuid.UUID, secret_id: uui
         raise NotFound("No embed secret with that id in this organization")
 
 
+_OWN = "any of the organization's embed secrets"
+_ANY = "any organization's embed secret"
+
+
 @dataclass(frozen=True)
 class Signer:
     secret_id: uuid.UUID
     organization_id: uuid.UUID
 
 
-def _signature(text: str) -> bytes:
+def _signature(text: str, whose: str) -> bytes:
     try:
         return _unpadded(text)
     except (ValueError, binascii.Error):
-        raise SignatureRefused(
-            "The login URL's signature does not match any of the organization's embed secrets"
-        ) from None
+        raise SignatureRefused(f"The login URL's signature does not match {whose}") from None
 
 
 _SEALED = select(embed_secrets.c.id, embed_secrets.c.organization_id, embed_secrets.c.sealed_secret)
@@ -214,7 +216,7 @@ async def _signer(
     conn: AsyncConnection, org_id: uuid.UUID, box: SecretBox, payload: str, signature: str
 ) -> Signer:
     """The organization's secret that made this signature."""
-    given = _signature(signature)
+    given = _signature(signature, _OWN)
     rows = await _sealed(conn, _SEALED.where(embed_secrets.c.organization_id == org_id))
     found, unreadable = _matches(rows, box, payload, given)
     if len(found) == 1:
@@ -223,9 +225,7 @@ async def _signer(
         raise LoginRefused(
             "This server cannot read one of the organization's embed secrets: add a new one"
         )
-    raise SignatureRefused(
-        "The login URL's signature does not match any of the organization's embed secrets"
-    )
+    raise SignatureRefused(f"The login URL's signature does not match {_OWN}")
 
 
 async def signing_organization(conn: AsyncConnection, query: str, box: SecretBox) -> uuid.UUID:
@@ -236,7 +236,7 @@ async def signing_organization(conn: AsyncConnection, query: str, box: SecretBox
     unreadable secret is skipped here, since it cannot be told whose URL it would have
     taken; the organization's own login URL says so."""
     params = _parameters(query)
-    given = _signature(params["signature"])
+    given = _signature(params["signature"], _ANY)
     rows = await _sealed(conn, _SEALED.limit(SHARED_LOGIN_SECRETS + 1))
     if len(rows) > SHARED_LOGIN_SECRETS:
         raise LoginRefused(
@@ -246,9 +246,7 @@ async def signing_organization(conn: AsyncConnection, query: str, box: SecretBox
         )
     found, _ = _matches(rows, box, params["payload"], given)
     if len(found) != 1:
-        raise SignatureRefused(
-            "The login URL's signature does not match any organization's embed secret"
-        )
+        raise SignatureRefused(f"The login URL's signature does not match {_ANY}")
     return found[0].organization_id
 
 

@@ -149,6 +149,10 @@ async def test_tampered_expired_unknown_secret_and_unsigned_urls_are_refused(
         {**good, "signature": "not base64url!"},
     ):
         refused(await login(client, login_url, params), "signature does not match")
+    refused(
+        await login(client, shared(login_url), {**good, "signature": "not base64url!"}),
+        "match any organization's",
+    )
     # Another organization, with no secret, does not take this one's signatures.
     other = await make_org(database, "Globex")
     other_url = login_url.replace(str(org.id), str(other.id))
@@ -380,3 +384,9 @@ async def test_the_shared_login_url_bounds_the_secrets_it_tries_and_throttles_fa
     good = await login(client, login_url, v1_params(first["secret"], login_url))
     assert good.status_code == 429 and int(good.headers["retry-after"]) >= 1
     assert set(good.json()) == {"detail", "status"}
+    own = first["loginUrl"]
+    assert (await login(client, own, v1_params(first["secret"], own))).status_code == 429
+    # The page still opens, framed by nobody, and its script shows the 429.
+    page = await client.get("/embed/login", params=v1_params(first["secret"], login_url))
+    assert page.status_code == 200
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
