@@ -379,6 +379,37 @@ embed_settings = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
+# The organization's named embed secrets: any of them signs standard SSO login URLs.
+# The secret itself is sealed with the server's key.
+embed_secrets = Table(
+    "embed_secrets",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column(
+        "organization_id", Uuid, ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("name", String(100), nullable=False),
+    Column("sealed_secret", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime, nullable=True),
+    UniqueConstraint("organization_id", "name"),
+)
+
+# Nonces of standard SSO login URLs already used, kept until the URL would have expired
+# anyway; only their hash is stored.
+embed_nonces = Table(
+    "embed_nonces",
+    metadata,
+    Column(
+        "organization_id",
+        Uuid,
+        ForeignKey("organizations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("nonce_hash", String(64), primary_key=True),
+    Column("expires_at", UtcDateTime, nullable=False, index=True),
+)
+
 # Single-use sign-in sessions made by generate-session or generate-url; only the hash
 # of the session id is stored.
 embed_sessions = Table(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,29 @@ class ModelRuntime:
     warehouse: Warehouse
     planner: Planner
     builtin: BuiltinPlanner
+    _all_views: ModelRuntime | None = field(default=None, init=False, repr=False, compare=False)
+    _lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, repr=False, compare=False
+    )
+
+    def all_views(self) -> ModelRuntime:
+        """This runtime with every view of the model open to its planners
+        (``queryAllViews``): the same warehouse and value index, planners over the model
+        with a topic of its own for each view outside topics. Built on first use
+        (blocking: call it from a worker thread) and kept."""
+        with self._lock:
+            if self._all_views is None:
+                wide = self.model.with_all_views()
+                if wide is self.model:
+                    self._all_views = self
+                else:
+                    values = self.builtin.values
+                    builtin = BuiltinPlanner(wide, values)
+                    planner: Planner = builtin
+                    if isinstance(self.planner, LLMPlanner):
+                        planner = LLMPlanner(wide, self.planner.settings, values=values)
+                    self._all_views = ModelRuntime(wide, self.warehouse, planner, builtin)
+            return self._all_views
 
 
 class Runtimes:

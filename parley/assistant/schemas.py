@@ -24,7 +24,7 @@ class GenerateQueryRequest(RequestBody):
     )
     queryAllViews: bool = Field(
         default=False,
-        description="Accepted; no effect: no Parley model enables views outside topics.",
+        description="Let the planner also query views outside every topic, one view at a time.",
     )
     workbookUrl: bool = Field(
         default=False,
@@ -49,7 +49,9 @@ class GenerateQueryResponse(BaseModel):
         description="A semantic query; an empty object when none was generated (see error)."
     )
     topic: str | None
-    baseView: str | None = Field(description="Always null: queries go through topics.")
+    baseView: str | None = Field(
+        description="The view queried when it is outside every topic (queryAllViews), else null."
+    )
     error: QueryErrorBody | None
     result: QueryResultBody | None = None
     workbookUrl: str | None = Field(

@@ -181,6 +181,34 @@ class SemanticModel(_Strict):
         found = self.topics[topic]
         return [found.base_view, *found.joins]
 
+    def views_outside_topics(self) -> list[str]:
+        """The views no topic reaches, in declaration order."""
+        inside = {view for topic in self.topics for view in self.topic_views(topic)}
+        return [view for view in self.views if view not in inside]
+
+    def with_all_views(self) -> SemanticModel:
+        """This model with a topic of its own for each view outside every topic, named
+        after the view and joining nothing, so a planner may query any view
+        (``queryAllViews``). A view whose name a topic already takes stays out."""
+        extra = {
+            view: Topic(
+                base_view=view,
+                label=self.views[view].label,
+                description=self.views[view].description,
+                synonyms=self.views[view].synonyms,
+            )
+            for view in self.views_outside_topics()
+            if view not in self.topics
+        }
+        if not extra:
+            return self
+        return SemanticModel(
+            name=self.name,
+            description=self.description,
+            views=self.views,
+            topics={**self.topics, **extra},
+        )
+
     def field(self, name: str) -> ModelField:
         """The dimension or measure called `view.field` (KeyError when there is none)."""
         return self.fields[name]

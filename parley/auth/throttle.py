@@ -2,6 +2,8 @@
 
 Past the limit, a client's further failed attempts are answered 429 instead of 401, so
 guessing tokens stops paying; a valid token is checked first and never refused here.
+Standard SSO counts bad signatures here too, and asks ``refusing`` first, since there
+the check itself (trying embed secrets) is the work to spare.
 Like the per-key rate limit (auth/ratelimit.py), the embedded server counts in memory
 and PostgreSQL replicas share counters in the database. A replica that has seen an
 address go over the limit remembers it for the rest of the window, so an attack in
@@ -33,6 +35,11 @@ class FailureThrottle(Protocol):
         again when it is over the limit, else None."""
         ...
 
+    async def refusing(self, client: str) -> int | None:
+        """Without counting: the seconds until ``client`` may try again when it is known
+        to be over the limit, else None. Lets a check that costs work refuse first."""
+        ...
+
 
 class MemoryFailureThrottle:
     def __init__(self, limit: int) -> None:
@@ -48,6 +55,12 @@ class MemoryFailureThrottle:
         count = self._counts.get(client, 0) + 1
         self._counts[client] = count
         return _retry_after(now) if count > self._limit else None
+
+    async def refusing(self, client: str) -> int | None:
+        now = time.time()
+        if int(now // WINDOW_SECONDS) != self._window:
+            return None
+        return _retry_after(now) if self._counts.get(client, 0) > self._limit else None
 
 
 class DatabaseFailureThrottle:
@@ -84,6 +97,13 @@ class DatabaseFailureThrottle:
             self._over.add(client)
             return _retry_after(now)
         return None
+
+    async def refusing(self, client: str) -> int | None:
+        # What this replica has seen: no query, so the check itself costs nothing.
+        now = time.time()
+        if int(now // WINDOW_SECONDS) != self._window or client not in self._over:
+            return None
+        return _retry_after(now)
 
 
 def failure_throttle_for(database: Database, limit: int) -> FailureThrottle:

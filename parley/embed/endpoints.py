@@ -3,6 +3,9 @@ and the redemption the embedded page makes with a session id."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -11,14 +14,17 @@ from starlette.responses import Response
 
 from parley.auth.dependencies import Caller
 from parley.auth.principal import Principal
+from parley.auth.throttle import FailureThrottle
 from parley.db.database import Database, ReadConn, WriteConn
-from parley.embed import sessions
+from parley.embed import sessions, signed
 from parley.embed.sessions import EmbedSettings, EmbedUserRequest
-from parley.http.errors import Forbidden, responses
+from parley.http.errors import ErrorBody, Forbidden, TooManyRequests, responses
 from parley.http.responses import JsonResponse
+from parley.kit.secretbox import SecretBox
 from parley.kit.timestamps import to_wire
 
 router = APIRouter(tags=["Embedding"])
+T = TypeVar("T")
 
 
 class SessionResponse(BaseModel):
@@ -103,12 +109,116 @@ async def put_settings(body: EmbedSettings, caller: Caller, conn: WriteConn) -> 
     return JsonResponse(body.model_dump())
 
 
-@router.post("/embed/redeem", include_in_schema=False)
-async def redeem(request: Request, body: RedeemRequest) -> Response:
-    """The embedded page's sign-in: the session id is the credential, so no token."""
-    database: Database = request.app.state.database
-    async with database.write() as conn:
-        done = await sessions.redeem(conn, body.sessionId)
+class SecretRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    name: str = Field(
+        min_length=1,
+        max_length=100,
+        description="What the secret is for, e.g. Production; unique in the organization.",
+    )
+
+
+class SecretRecord(BaseModel):
+    id: str
+    name: str
+    createdAt: str
+    lastUsedAt: str | None = Field(description="When it last signed a user in.")
+
+
+class NewSecretResponse(SecretRecord):
+    secret: str = Field(description="Shown once: it signs standard SSO login URLs.")
+    loginUrl: str = Field(description="The loginUrl a signed payload must carry.")
+
+
+class SecretList(BaseModel):
+    records: list[SecretRecord]
+    loginUrl: str
+
+
+def _box(request: Request) -> SecretBox:
+    box: SecretBox = request.app.state.runtimes.secrets
+    return box
+
+
+def _record(found: signed.NamedSecret) -> dict[str, str | None]:
+    return {
+        "id": str(found.id),
+        "name": found.name,
+        "createdAt": to_wire(found.created_at),
+        "lastUsedAt": to_wire(found.last_used_at) if found.last_used_at else None,
+    }
+
+
+def _signed_login_url(request: Request, org_id: uuid.UUID) -> str:
+    return signed.login_url(request.app.state.settings.resolved_public_url, org_id)
+
+
+@router.post(
+    "/api/v1/embed/secrets",
+    status_code=201,
+    response_model=NewSecretResponse,
+    responses={
+        **responses(400, 401, 403, 429),
+        409: {"model": ErrorBody, "description": "A secret with that name exists."},
+    },
+    summary="Add a named embed secret for standard SSO (the others keep working)",
+)
+async def add_secret(
+    request: Request, body: SecretRequest, caller: Caller, conn: WriteConn
+) -> Response:
+    _organization_key(caller)
+    made, secret = await signed.add_secret(
+        conn, caller.organization_id, body.name.strip() or body.name, _box(request)
+    )
+    return JsonResponse(
+        {
+            **_record(made),
+            "secret": secret,
+            "loginUrl": _signed_login_url(request, caller.organization_id),
+        },
+        status_code=201,
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+@router.get(
+    "/api/v1/embed/secrets",
+    response_model=SecretList,
+    responses=responses(401, 403, 429),
+    summary="The organization's embed secrets, by name (their values are never shown again)",
+)
+async def list_secrets(request: Request, caller: Caller, conn: ReadConn) -> Response:
+    _organization_key(caller)
+    found = await signed.list_secrets(conn, caller.organization_id)
+    return JsonResponse(
+        {
+            "records": [_record(one) for one in found],
+            "loginUrl": _signed_login_url(request, caller.organization_id),
+        }
+    )
+
+
+@router.delete(
+    "/api/v1/embed/secrets/{secretId}",
+    status_code=204,
+    response_class=Response,
+    responses=responses(401, 403, 404, 429),
+    summary="Remove an embed secret: login URLs it signed stop signing anyone in",
+)
+async def delete_secret(secretId: uuid.UUID, caller: Caller, conn: WriteConn) -> Response:
+    _organization_key(caller)
+    await signed.remove_secret(conn, caller.organization_id, secretId)
+    return Response(status_code=204)
+
+
+class SignedLoginRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    query: str = Field(max_length=signed.MAX_QUERY, description="The login URL's query string.")
+
+
+def _signed_in(done: sessions.Redeemed) -> Response:
     return JsonResponse(
         {
             "token": done.token,
@@ -120,3 +230,76 @@ async def redeem(request: Request, body: RedeemRequest) -> Response:
         },
         headers={"Cache-Control": "no-store"},
     )
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def _checked(request: Request, check: Callable[[], Awaitable[T]]) -> T:
+    """``check`` of a login URL's signature, with failures counted against the client's
+    address as failed authentications: past the limit it gets 429 and no more checks."""
+    throttle: FailureThrottle = request.app.state.auth_throttle
+    client = _client(request)
+    retry = await throttle.refusing(client)
+    if retry is None:
+        try:
+            return await check()
+        except signed.SignatureRefused:
+            retry = await throttle.failed(client)
+            if retry is None:
+                raise
+    raise TooManyRequests(
+        "Too many failed sign-ins from this address; try again later",
+        headers={"Retry-After": str(retry)},
+    )
+
+
+async def signing_organization(request: Request, query: str) -> uuid.UUID:
+    """The organization whose embed secret signed a URL sent to ``/embed/login``, found
+    in a read of its own so the write that signs in is not held while secrets are tried."""
+    database: Database = request.app.state.database
+
+    async def find() -> uuid.UUID:
+        async with database.read() as conn:
+            return await signed.signing_organization(conn, query, _box(request))
+
+    return await _checked(request, find)
+
+
+async def _sign_in(request: Request, org_id: uuid.UUID, query: str, sent_to: str) -> Response:
+    database: Database = request.app.state.database
+
+    async def run() -> sessions.Redeemed:
+        async with database.write() as conn:
+            return await signed.sign_in(conn, org_id, query, sent_to=sent_to, box=_box(request))
+
+    return _signed_in(await _checked(request, run))
+
+
+@router.post("/embed/{org_id}/login", include_in_schema=False)
+async def signed_login(request: Request, org_id: uuid.UUID, body: SignedLoginRequest) -> Response:
+    """The embedded page's sign-in with a standard SSO URL: its signature is the
+    credential, so no token."""
+    return await _sign_in(
+        request, org_id, body.query.lstrip("?"), _signed_login_url(request, org_id)
+    )
+
+
+@router.post("/embed/login", include_in_schema=False)
+async def shared_signed_login(request: Request, body: SignedLoginRequest) -> Response:
+    """The same sign-in for a URL sent to the login URL Omni's SDK builds, which names no
+    organization: the secret that made the signature says whose it is."""
+    query = body.query.lstrip("?")
+    org_id = await signing_organization(request, query)
+    public = request.app.state.settings.resolved_public_url
+    return await _sign_in(request, org_id, query, signed.shared_login_url(public))
+
+
+@router.post("/embed/redeem", include_in_schema=False)
+async def redeem(request: Request, body: RedeemRequest) -> Response:
+    """The embedded page's sign-in: the session id is the credential, so no token."""
+    database: Database = request.app.state.database
+    async with database.write() as conn:
+        done = await sessions.redeem(conn, body.sessionId)
+    return _signed_in(done)

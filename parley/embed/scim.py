@@ -6,10 +6,9 @@ error does, with ``status`` as a string as RFC 7644 has it."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Coroutine
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
@@ -22,7 +21,9 @@ from parley.accounts.service import check_email
 from parley.auth.dependencies import Caller
 from parley.auth.principal import Principal
 from parley.db.database import ReadConn, WriteConn
-from parley.embed import directory
+from parley.embed import directory, scim_filter, scim_patch
+from parley.embed.scim_filter import ATTRIBUTES
+from parley.embed.scim_patch import Immutable, PatchError, PatchRequest
 from parley.http.errors import ApiError, BadRequest, Forbidden, NotFound, describe_validation
 from parley.http.responses import JsonResponse
 from parley.kit.timestamps import to_wire
@@ -30,21 +31,8 @@ from parley.kit.timestamps import to_wire
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
-PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-ATTRIBUTES = "urn:omni:params:1.0:UserAttribute"
 MEDIA_TYPE = "application/scim+json"
 MAX_COUNT = 1000
-
-# `attribute eq "value"`: the one filter form Omni documents.
-_FILTER = re.compile(r'^\s*([A-Za-z][\w.]*)\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$', re.IGNORECASE)
-_FILTERABLE: dict[str, Callable[[directory.Member], str | None]] = {
-    "username": lambda m: m.email,
-    "externalid": lambda m: m.external_id,
-    "embedexternalid": lambda m: m.external_id,
-    "displayname": lambda m: m.display_name,
-    "id": lambda m: str(m.id),
-    "emails.value": lambda m: m.email,
-}
 
 
 def scim_error(
@@ -71,7 +59,7 @@ class ScimRoute(APIRoute):
             except RequestValidationError as error:
                 return scim_error(400, describe_validation(error), "invalidValue")
             except ApiError as error:
-                scim_type = "invalidFilter" if "filter" in error.detail else None
+                scim_type: str | None = getattr(error, "scim_type", None)
                 if error.status == 409:
                     scim_type = "uniqueness"
                 # Keep the error's headers (Retry-After on a 429, for one).
@@ -117,22 +105,6 @@ def _scim(body: dict[str, Any], status: int = 200) -> Response:
     return JsonResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
 
-def _matching(members: list[directory.Member], filter_text: str | None) -> list[directory.Member]:
-    if not filter_text:
-        return members
-    match = _FILTER.match(filter_text)
-    if match is None:
-        raise BadRequest('Unsupported filter: use the form userName eq "value"')
-    attribute, value = match.group(1).lower(), re.sub(r"\\(.)", r"\1", match.group(2))
-    read = _FILTERABLE.get(attribute)
-    if read is None:
-        raise BadRequest(f"Unsupported filter attribute {match.group(1)!r}")
-    # userName is case-insensitive in SCIM's core schema.
-    if attribute in ("username", "emails.value"):
-        return [m for m in members if (read(m) or "").lower() == value.lower()]
-    return [m for m in members if read(m) == value]
-
-
 async def _list(
     request: Request, caller: Principal, conn: AsyncConnection, *, embed: bool
 ) -> Response:
@@ -143,8 +115,10 @@ async def _list(
         count = min(MAX_COUNT, max(0, int(params.get("count", "100"))))
     except ValueError as error:
         raise BadRequest("startIndex and count are integers") from error
-    members = _matching(
-        await directory.members(conn, caller.organization_id, embed=embed), params.get("filter")
+    members = scim_filter.matching(
+        await directory.members(conn, caller.organization_id, embed=embed),
+        params.get("filter"),
+        embed=embed,
     )
     page = members[start - 1 : start - 1 + count]
     return _scim(
@@ -177,81 +151,28 @@ class NewUser(BaseModel):
     attributes: dict[str, Any] | None = Field(default=None, alias=ATTRIBUTES)
 
 
-class PatchOperation(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    op: str = Field(pattern=r"^(?i:add|replace|remove)$")
-    path: str | None = Field(default=None, max_length=200)
-    value: Any = None
-
-
-class PatchRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    schemas: list[Literal["urn:ietf:params:scim:api:messages:2.0:PatchOp"]] = Field(min_length=1)
-    Operations: list[PatchOperation] = Field(min_length=1, max_length=100)
-
-
 async def _apply(
     conn: AsyncConnection, member: directory.Member, changes: dict[str, Any]
 ) -> directory.Member:
     """Apply SCIM attribute changes (``displayName``, ``active``, the user attributes)."""
     name = changes.get("displayName")
     if name is not None and (not isinstance(name, str) or not 1 <= len(name) <= 200):
-        raise BadRequest("displayName: 1 to 200 characters")
+        raise PatchError("displayName: 1 to 200 characters")
     active = changes.get("active")
     if active is not None and not isinstance(active, bool):
-        raise BadRequest("active: true or false")
+        raise PatchError("active: true or false")
     attributes = changes.get(ATTRIBUTES)
     if attributes is not None and not isinstance(attributes, dict):
-        raise BadRequest(f"{ATTRIBUTES}: an object")
+        raise PatchError(f"{ATTRIBUTES}: an object")
     user_name = changes.get("userName")
     if user_name is not None and str(user_name).lower() != member.email:
-        raise BadRequest("userName cannot be changed")
+        raise Immutable("userName cannot be changed")
     updated = await directory.save_profile(
         conn, member, display_name=name, user_attributes=attributes, active=active
     )
     if active is False:
         await directory.revoke_keys(conn, member.id)
     return updated
-
-
-def _patch_changes(member: directory.Member, body: PatchRequest) -> dict[str, Any]:
-    changes: dict[str, Any] = {}
-    attributes = dict(member.user_attributes)
-    for operation in body.Operations:
-        op = operation.op.lower()
-        path = operation.path
-        if path is None:
-            if op == "remove" or not isinstance(operation.value, dict):
-                raise BadRequest("An operation without a path needs an object value")
-            for key, value in operation.value.items():
-                if key == ATTRIBUTES and isinstance(value, dict):
-                    attributes = value if op == "replace" else attributes | value
-                else:
-                    changes[key] = value
-        elif path == ATTRIBUTES:
-            if op == "remove":
-                attributes = {}
-            elif isinstance(operation.value, dict):
-                attributes = operation.value if op == "replace" else attributes | operation.value
-            else:
-                raise BadRequest(f"{ATTRIBUTES}: an object")
-        elif path.startswith(ATTRIBUTES + ":"):
-            key = path[len(ATTRIBUTES) + 1 :]
-            if op == "remove":
-                attributes.pop(key, None)
-            else:
-                attributes[key] = operation.value
-        elif path in ("displayName", "active", "userName"):
-            if op == "remove":
-                raise BadRequest(f"{path} cannot be removed")
-            changes[path] = operation.value
-        else:
-            raise BadRequest(f"Unsupported path {path!r}")
-    if attributes != member.user_attributes:
-        changes[ATTRIBUTES] = attributes
-    return changes
 
 
 def _routes(prefix: str, *, embed: bool) -> None:
@@ -277,7 +198,7 @@ def _routes(prefix: str, *, embed: bool) -> None:
             request: Request, userId: uuid.UUID, body: PatchRequest, caller: Caller, conn: WriteConn
         ) -> Response:
             member = await _one(conn, caller, userId, embed=embed)
-            updated = await _apply(conn, member, _patch_changes(member, body))
+            updated = await _apply(conn, member, scim_patch.changes(member, body))
             return _scim(resource(request, updated))
 
         @router.delete(

@@ -226,11 +226,22 @@ async def redeem(conn: AsyncConnection, secret: str) -> Redeemed:
     if member is None or not member.active:
         raise NotFound("No such embed session, or it expired or was used")
     length = (await settings_of(conn, spent.organization_id)).sessionLengthMinutes
+    return await issue_token(conn, member, spent.content_path, now, length)
+
+
+async def issue_token(
+    conn: AsyncConnection,
+    member: directory.Member,
+    content_path: str,
+    now: datetime,
+    length_minutes: int,
+) -> Redeemed:
+    """A personal token for the embed user, lasting the organization's session length."""
     issued = tokens.issue("personal")
-    expires = now + timedelta(minutes=length)
+    expires = now + timedelta(minutes=length_minutes)
     await accounts.insert_api_key(
         conn,
-        org_id=spent.organization_id,
+        org_id=member.organization_id,
         membership_id=member.id,
         prefix=issued.prefix,
         secret_hash=issued.secret_hash,
@@ -238,4 +249,4 @@ async def redeem(conn: AsyncConnection, secret: str) -> Redeemed:
         now=now,
         expires_at=expires,
     )
-    return Redeemed(issued.token, expires, spent.organization_id, member, spent.content_path)
+    return Redeemed(issued.token, expires, member.organization_id, member, content_path)

@@ -73,10 +73,13 @@ async def generate_query(
         await usage.check_limit(conn, caller.organization_id, clock.utcnow())
     settings = request.app.state.settings
     now = settings.now or clock.utcnow()
-    planned = await _plan_with_model(request, caller, runtime, body.prompt, topic, now)
+    # With queryAllViews the planners may also use views outside topics; without it
+    # they see the model as before.
+    planning = await anyio.to_thread.run_sync(runtime.all_views) if body.queryAllViews else runtime
+    planned = await _plan_with_model(request, caller, planning, body.prompt, topic, now)
     result = await anyio.to_thread.run_sync(
         lambda: service.answer(
-            runtime,
+            planning,
             body.prompt,
             now=now,
             topic=topic,
@@ -86,13 +89,14 @@ async def generate_query(
             planned=planned,
         )
     )
+    outside = result.topic if result.topic not in runtime.model.topics else None
     payload: dict[str, object] = {
         # Omni's docs page calls `query` an object and its SDK cannot read a null one, so
         # a prompt without a query gets an empty object; `error` says why (decision 0013).
         "query": result.query_json() or {},
-        "topic": result.topic,
-        # Queries go through topics here, never a view outside them.
-        "baseView": None,
+        "topic": result.topic if outside is None else None,
+        # A query on a view outside topics (queryAllViews) names the view, not a topic.
+        "baseView": outside,
         "error": result.error,
     }
     if result.result is not None:

@@ -231,3 +231,50 @@ async def test_registering_a_broken_model_is_refused(
                 connection_url="duckdb:///nowhere.duckdb",
                 definition=yaml.safe_load(MODEL_PATH.read_text()),
             )
+
+
+async def test_query_all_views_opens_views_outside_topics(
+    client: httpx.AsyncClient, database: Database, org: Org, warehouse: Path
+) -> None:
+    # The demo model with its users view left outside every topic.
+    definition = yaml.safe_load(MODEL_PATH.read_text())
+    del definition["topics"]["users"]
+    del definition["topics"]["order_items"]["joins"]["users"]
+    async with database.write() as conn:
+        model = await models.register(
+            conn,
+            org.id,
+            name="Users outside topics",
+            connection_url=f"duckdb:///{warehouse}",
+            definition=definition,
+        )
+    ask = {"modelId": str(model.id), "prompt": "Average age by traffic source"}
+    refused = (await client.post(GENERATE, json=ask, headers=bearer(org.owner.token))).json()
+    assert refused["query"] == {} and refused["error"] is not None, refused
+    explicit = {**ask, "queryAllViews": False}
+    assert (
+        await client.post(GENERATE, json=explicit, headers=bearer(org.owner.token))
+    ).json() == refused
+
+    response = await client.post(
+        GENERATE, json={**ask, "queryAllViews": True}, headers=bearer(org.owner.token)
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    check(SdkGenerateQuery, body)
+    assert body["error"] is None, body
+    assert body["topic"] is None and body["baseView"] == "users"
+    assert body["query"]["table"] == "users"
+    assert body["query"]["fields"] == ["users.traffic_source", "users.average_age"]
+    assert body["result"]["totalRowCount"] == len(body["result"]["rows"]) > 1
+
+    # A question a topic answers is answered through it as before.
+    topical = {"modelId": str(model.id), "prompt": "Revenue by category"}
+    before = (await client.post(GENERATE, json=topical, headers=bearer(org.owner.token))).json()
+    after = (
+        await client.post(
+            GENERATE, json={**topical, "queryAllViews": True}, headers=bearer(org.owner.token)
+        )
+    ).json()
+    assert before["topic"] == after["topic"] == "order_items"
+    assert after["query"] == before["query"] and after["baseView"] is None

@@ -47,12 +47,13 @@ async def test_generate_session_upserts_the_user_and_redeems_once(
     assert login.path == "/embed/login"
     assert parse_qs(login.query) == {"sessionId": [session.sessionId]}
 
-    # The demo's lookup: a filter that misses, then the pages, matched on embedExternalId.
-    missed = await client.get(
-        EMBED_USERS, params={"filter": 'userName eq "ada@example.com"'}, headers=key
+    # The demo's lookup: userName names the address the application passed as externalId.
+    direct = await client.get(
+        EMBED_USERS, params={"filter": 'userName eq "ADA@example.com"'}, headers=key
     )
-    assert check(ScimEmbedList, missed.json()).totalResults == 0
+    assert check(ScimEmbedList, direct.json()).totalResults == 1
     listed = check(ScimEmbedList, (await client.get(EMBED_USERS, headers=key)).json())
+    assert [str(u.id) for u in listed.Resources] == [u["id"] for u in direct.json()["Resources"]]
     (user,) = listed.Resources
     assert user.embedExternalId == "ada@example.com" and user.displayName == "Ada"
     assert [g.display for g in user.groups] == ["Finance"]
@@ -171,7 +172,7 @@ async def test_scim_members(client: httpx.AsyncClient, database: Database, org: 
     assert [r["id"] for r in found.json()["Resources"]] == [str(user.id)]
     paged = (await client.get(USERS, params={"startIndex": 2, "count": 1}, headers=key)).json()
     assert paged["totalResults"] == 2 and paged["startIndex"] == 2 and paged["itemsPerPage"] == 1
-    bad_filter = await client.get(USERS, params={"filter": 'userName sw "b"'}, headers=key)
+    bad_filter = await client.get(USERS, params={"filter": "userName sw"}, headers=key)
     assert bad_filter.status_code == 400 and bad_filter.json()["scimType"] == "invalidFilter"
     assert bad_filter.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
 

@@ -408,10 +408,12 @@ COST = {"table": "order_items", "fields": ["users.region", "order_items.total_co
 
 
 @pytest.fixture
-async def altered_model_id(database: Database, org: Org, warehouse: Path, tmp_path: Path) -> str:
+async def altered_model_id(
+    database: Database, org: Org, small_warehouse: Path, tmp_path: Path
+) -> str:
     """The demo model over a warehouse whose products table lost its cost column."""
     altered = tmp_path / "altered.duckdb"
-    shutil.copy(warehouse, altered)
+    shutil.copy(small_warehouse, altered)
     with duckdb.connect(str(altered)) as connection:
         connection.execute("ALTER TABLE products DROP COLUMN cost")
     return await register_demo_model(database, org, altered)

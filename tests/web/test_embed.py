@@ -8,11 +8,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlencode
 
 from playwright.sync_api import Browser, expect
 
 from bench.support.server import cli_json, free_port
 from tests.support.browser import ARTIFACTS, DESKTOP, Site
+from tests.support.embed_urls import v1_params
 
 EMBEDDED_CHAT = re.compile(r"/embed/([0-9a-f-]{36})/chat/([0-9a-f-]{36})$")
 
@@ -161,3 +163,31 @@ def test_an_origin_the_organization_did_not_allow_cannot_frame_the_chat(
         assert "/embed/" in direct.url
     finally:
         context.close()
+
+
+def test_a_standard_sso_url_opens_the_chat_signed_in_once(browser: Browser, site: Site) -> None:
+    _, key = _org_key(site)
+    made = site.api(key, "POST", "/api/v1/embed/secrets", json={"name": "Production"})
+    assert made.status_code == 201, made.text
+    # As Omni's SDK builds it: the host's /embed/login, which names no organization,
+    # and one signed payload.
+    login_url = f"{site.url}/embed/login"
+    params = v1_params(made.json()["secret"], login_url, name="Ida", expires_in=300)
+    assert set(params) == {"payload", "signature"}
+    url = f"{login_url}?{urlencode(params)}"
+    context = browser.new_context(viewport=DESKTOP)
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    try:
+        tab.goto(url)
+        tab.get_by_label("Ask a question about your data").wait_for(timeout=30_000)
+        assert re.search(r"/embed/[0-9a-f-]{36}/$", tab.url), tab.url
+        # The same URL again, in a fresh browser: its nonce is spent.
+        again = browser.new_context(viewport=DESKTOP).new_page()
+        again.goto(url)
+        expect(again.locator("#sign-in-error")).to_contain_text("already used")
+        again.context.close()
+    finally:
+        context.close()
+    assert not problems, problems

@@ -1,7 +1,9 @@
 // The page: sign in, then the history sidebar and the open conversation, with the
 // address bar (/ or /chat/<id>) saying which conversation is open. Embedded in another
 // application the same page lives under /embed/<organization id>/ and signs in by
-// redeeming a single-use embed session (/embed/login?sessionId=...).
+// redeeming a single-use embed session (/embed/login?sessionId=...) or a signed
+// standard SSO URL (/embed/login?payload=... as Omni's SDK builds it, or
+// /embed/<organization id>/login?payload=...).
 
 import { ApiError, call, configure } from "./api.js";
 import { clear, h } from "./dom.js";
@@ -42,14 +44,21 @@ function takeLinkedPrompt() {
   if (text || model) window.history.replaceState({}, "", location.pathname);
 }
 
+// A standard SSO login URL (/embed/<organization id>/login?...&signature=..., or
+// /embed/login?payload=...&signature=...): its query goes back to the same path, where
+// the server checks the signature and spends the nonce.
+const SIGNED_LOGIN = /^\/embed\/[0-9a-f-]{36}\/login$/i;
+
 async function redeemEmbedSession() {
+  const signed =
+    SIGNED_LOGIN.test(location.pathname) || new URLSearchParams(location.search).has("payload");
   const sessionId = new URLSearchParams(location.search).get("sessionId") || "";
   let redeemed;
   try {
-    const response = await fetch("/embed/redeem", {
+    const response = await fetch(signed ? location.pathname : "/embed/redeem", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sessionId }),
+      body: JSON.stringify(signed ? { query: location.search.slice(1) } : { sessionId }),
     });
     redeemed = await response.json();
     if (!response.ok) throw new Error(redeemed.detail || `HTTP ${response.status}`);
@@ -225,6 +234,7 @@ function wire() {
 
 wire();
 const saved = sessions.load();
-if (location.pathname === "/embed/login") redeemEmbedSession();
-else if (saved) start(saved);
+if (location.pathname === "/embed/login" || SIGNED_LOGIN.test(location.pathname)) {
+  redeemEmbedSession();
+} else if (saved) start(saved);
 else showSignIn();
