@@ -32,14 +32,16 @@ class SecretBox:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SecretBox:
-        if settings.secret_key is None:
-            return cls(key_file(settings.secret_key_path))
         previous = settings.previous_secret_keys
         older = [
             _derived(old.strip())
             for old in (previous.get_secret_value() if previous else "").split(",")
             if old.strip()
         ]
+        if settings.secret_key is None:
+            # Moving from PARLEY_SECRET_KEY back to the key file: the former values listed
+            # in PARLEY_PREVIOUS_SECRET_KEYS still open what they sealed.
+            return cls(key_file(settings.secret_key_path), *older)
         if settings.secret_key_path.exists():
             # Moving from the key file to PARLEY_SECRET_KEY: what the file sealed still opens.
             older.append(settings.secret_key_path.read_bytes().strip())

@@ -51,3 +51,10 @@ def test_the_key_file_is_private_stable_and_kept_after_moving_to_the_setting(
     assert key_file(path) == key_file(path)
     assert SecretBox.from_settings(settings(tmp_path)).open(sealed) == "pw"
     assert SecretBox.from_settings(settings(tmp_path, "now-set")).open(sealed) == "pw"
+
+
+def test_moving_back_to_the_key_file_keeps_the_former_setting_readable(tmp_path: Path) -> None:
+    sealed = SecretBox.from_settings(settings(tmp_path, "first")).seal("pw")
+    with pytest.raises(SecretUnreadable):
+        SecretBox.from_settings(settings(tmp_path)).open(sealed)
+    assert SecretBox.from_settings(settings(tmp_path, previous="first")).open(sealed) == "pw"
