@@ -234,7 +234,7 @@ async def test_registering_a_broken_model_is_refused(
 
 
 async def test_query_all_views_opens_views_outside_topics(
-    client: httpx.AsyncClient, database: Database, org: Org, warehouse: Path
+    client: httpx.AsyncClient, database: Database, org: Org, small_warehouse: Path
 ) -> None:
     # The demo model with its users view left outside every topic.
     definition = yaml.safe_load(MODEL_PATH.read_text())
@@ -245,7 +245,7 @@ async def test_query_all_views_opens_views_outside_topics(
             conn,
             org.id,
             name="Users outside topics",
-            connection_url=f"duckdb:///{warehouse}",
+            connection_url=f"duckdb:///{small_warehouse}",
             definition=definition,
         )
     ask = {"modelId": str(model.id), "prompt": "Average age by traffic source"}

@@ -12,13 +12,13 @@ from bench.fake_llm import FakeLLM, ToolCall, serving
 from parley.assistant import service
 from parley.assistant.executor import DuckDBWarehouse
 from parley.assistant.filter_values import check_filter_values
-from parley.assistant.llm_planner import LLMPlanner
 from parley.assistant.planner import BuiltinPlanner
 from parley.assistant.query import SemanticQuery
 from parley.assistant.runtime import ModelRuntime
 from parley.assistant.semantic_model import SemanticModel
 from parley.assistant.value_index import ValueIndex
 from parley.config import Settings
+from parley.llm.planner import LLMPlanner
 from tests.assistant import own_data
 from tests.support.warehouses import NOW
 

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from bench.fake_llm import FakeLLM, ToolCall, serving
-from parley.assistant.llm_planner import LLMPlanner, PlanSession
 from parley.assistant.planner import BuiltinPlanner, CannotAnswer, Plan
 from parley.assistant.query import SemanticQuery
 from parley.assistant.semantic_model import SemanticModel
 from parley.config import Settings
 from parley.llm.gateway import Gateway, Tally
+from parley.llm.planner import LLMPlanner, PlanSession
 from tests.support.warehouses import NOW
 
 
