@@ -178,6 +178,9 @@ async def test_every_documented_body_fits_its_response_model(
         for path in ("generate-session", "generate-url"):
             made = await client.post(f"{embed}/sso/{path}", json=user, headers=key)
             assert made.is_success, made.text
+        secret = await client.post(f"{embed}/secrets", json={"name": "Production"}, headers=key)
+        assert secret.status_code == 201, secret.text
+        assert (await client.get(f"{embed}/secrets", headers=key)).is_success
     assert recorder.checked == set(recorder.routes), set(recorder.routes) - recorder.checked
 
 
