@@ -31,6 +31,7 @@ from parley.jobs.streams import StreamSlots
 from parley.jobs.worker import Workers
 from parley.kit.private_files import private_dir
 from parley.llm.gateway import Gateway
+from parley.llm.planner import LLMPlanner
 from parley.maintenance import checkpoint_forever
 from parley.mcp.http import McpEndpoint, access_of_request
 from parley.mcp.server import SessionsTask, build_server, http_sessions
@@ -75,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.cursor_codec = await instance.prepare(database, settings)
         app.state.rate_limiter = rate_limiter_for(database)
         app.state.auth_throttle = failure_throttle_for(database, settings.auth_failures_per_minute)
-        app.state.runtimes = Runtimes(settings)
+        app.state.runtimes = Runtimes(settings, LLMPlanner)
         app.state.job_wakeup = Pulse()
         app.state.job_changes = Pulse()
         app.state.event_streams = StreamSlots(settings.event_streams_per_token)

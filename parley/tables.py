@@ -6,12 +6,15 @@ it keeps organizations apart and lets the tables be sharded by organization late
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
     Column,
+    ColumnElement,
     ForeignKey,
     Index,
     Integer,
@@ -460,3 +463,10 @@ llm_limits = Table(
     Column("monthly_tokens", BigInteger, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+
+def readable(table: Table, org_id: uuid.UUID) -> ColumnElement[bool]:
+    """The tenant filter on any table with ``organization_id``, for code that reads a
+    table another package owns without importing that package (its repository's
+    ``readable`` may add more, such as the member)."""
+    return table.c.organization_id == org_id

@@ -25,7 +25,7 @@ from parley.config import Settings
 from parley.db.database import Database
 from tests.support.sync import run_sync
 
-pytest_plugins = ["tests.support.organizations", "tests.support.warehouses"]
+pytest_plugins = ["tests.support.llm", "tests.support.organizations", "tests.support.warehouses"]
 
 BACKENDS = ["sqlite", "postgresql"]
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from parley.assistant.executor import (
     ChDBWarehouse,
@@ -21,7 +22,6 @@ from parley.assistant.executor import (
     SQLAlchemyWarehouse,
     Warehouse,
 )
-from parley.assistant.llm_planner import LLMPlanner
 from parley.assistant.planner import BuiltinPlanner, Planner
 from parley.assistant.semantic_model import SemanticModel, validate_model
 from parley.assistant.value_index import ValueIndex
@@ -30,6 +30,16 @@ from parley.kit.secretbox import SecretBox
 from parley.warehouses.kinds import kind_of_url
 
 DUCKDB_PREFIX = "duckdb:///"
+
+
+class PlannerKind(Protocol):
+    """What builds a model's language-model planner (``parley.llm.planner.LLMPlanner``).
+    It is handed in by the app and the worker command, which sit above ``parley.llm``:
+    the engine does not import the gateway its planner calls."""
+
+    def __call__(
+        self, model: SemanticModel, settings: Settings, *, values: ValueIndex | None = None
+    ) -> Planner: ...
 
 
 def open_warehouse(connection_url: str) -> Warehouse:
@@ -55,6 +65,9 @@ class ModelRuntime:
     warehouse: Warehouse
     planner: Planner
     builtin: BuiltinPlanner
+    # Builds ``planner`` again for a wider model over the same values; None when
+    # ``planner`` is the built-in one.
+    widen: Callable[[SemanticModel], Planner] | None = None
     _all_views: ModelRuntime | None = field(default=None, init=False, repr=False, compare=False)
     _lock: threading.Lock = field(
         default_factory=threading.Lock, init=False, repr=False, compare=False
@@ -73,16 +86,19 @@ class ModelRuntime:
                 else:
                     values = self.builtin.values
                     builtin = BuiltinPlanner(wide, values)
-                    planner: Planner = builtin
-                    if isinstance(self.planner, LLMPlanner):
-                        planner = LLMPlanner(wide, self.planner.settings, values=values)
-                    self._all_views = ModelRuntime(wide, self.warehouse, planner, builtin)
+                    planner = builtin if self.widen is None else self.widen(wide)
+                    self._all_views = ModelRuntime(
+                        wide, self.warehouse, planner, builtin, self.widen
+                    )
             return self._all_views
 
 
 class Runtimes:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, llm_planner: PlannerKind | None) -> None:
+        """``llm_planner`` plans when the settings name a language model; None keeps
+        every model on the built-in planner."""
         self._settings = settings
+        self._llm_planner = llm_planner
         self._cache: dict[uuid.UUID, ModelRuntime] = {}
         self._lock = threading.Lock()
         self._secrets: SecretBox | None = None
@@ -115,11 +131,15 @@ class Runtimes:
             warehouse.close()
             raise
         builtin = BuiltinPlanner(model, values)
-        planner: Planner = builtin
         settings = self._settings
-        if settings.llm_base_url and settings.llm_model:
-            planner = LLMPlanner(model, settings, values=values)
-        return ModelRuntime(model, warehouse, planner, builtin)
+        kind = self._llm_planner
+        if kind is None or not (settings.llm_base_url and settings.llm_model):
+            return ModelRuntime(model, warehouse, builtin, builtin)
+
+        def widen(wide: SemanticModel) -> Planner:
+            return kind(wide, settings, values=values)
+
+        return ModelRuntime(model, warehouse, widen(model), builtin, widen)
 
     def close(self) -> None:
         with self._lock:

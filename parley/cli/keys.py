@@ -38,11 +38,8 @@ def keys_create(
                 conn, org_id, member_id, name=name, expires_in_days=expires_in
             )
         return {
-            "id": str(new.key.id),
-            "kind": new.key.kind,
+            **new.key.to_wire(),
             "organizationId": str(new.key.organization_id),
-            "membershipId": str(new.key.membership_id) if new.key.membership_id else None,
-            "expiresAt": to_wire(new.key.expires_at) if new.key.expires_at else None,
             "token": new.token,
         }
 
@@ -82,17 +79,7 @@ def keys_list(
     async def work(database: Database) -> list[dict[str, Any]]:
         async with database.read() as conn:
             keys = await accounts.list_api_keys(conn, org_id)
-        return [
-            {
-                "id": str(k.id),
-                "kind": k.kind,
-                "name": k.name,
-                "membershipId": str(k.membership_id) if k.membership_id else None,
-                "revoked": k.revoked_at is not None,
-                "expiresAt": to_wire(k.expires_at) if k.expires_at else None,
-            }
-            for k in keys
-        ]
+        return [{**k.to_wire(), "name": k.name, "revoked": k.revoked_at is not None} for k in keys]
 
     rows = run(as_json, work)
     emit(

@@ -28,12 +28,7 @@ def members_add(
     async def work(database: Database) -> dict[str, Any]:
         async with database.write() as conn:
             member = await account_service.add_member(conn, org_id, email, role.upper(), name)
-        return {
-            "id": str(member.id),
-            "organizationId": str(member.organization_id),
-            "email": member.email,
-            "role": member.role,
-        }
+        return {**member.to_wire(), "organizationId": str(member.organization_id)}
 
     data = run(as_json, work)
     emit(as_json, data, f"Membership {data['id']} ({data['email']}, {data['role']})")
@@ -49,7 +44,7 @@ def members_list(
     async def work(database: Database) -> list[dict[str, Any]]:
         async with database.read() as conn:
             members = await accounts.list_memberships(conn, org_id)
-        return [{"id": str(m.id), "email": m.email, "role": m.role} for m in members]
+        return [m.to_wire() for m in members]
 
     rows = run(as_json, work)
     emit(

@@ -38,13 +38,7 @@ def orgs_create(
             org, owner = await account_service.create_organization(
                 conn, name, owner_email, rate_limit=rate_limit
             )
-        return {
-            "id": str(org.id),
-            "name": org.name,
-            "ownerMembershipId": str(owner.id),
-            "ownerEmail": owner.email,
-            "rateLimitPerMinute": org.rate_limit_per_minute,
-        }
+        return {**org.to_wire(), "ownerMembershipId": str(owner.id), "ownerEmail": owner.email}
 
     data = run(as_json, work)
     emit(
@@ -62,10 +56,7 @@ def orgs_list(as_json: JsonFlag = False) -> None:
     async def work(database: Database) -> list[dict[str, Any]]:
         async with database.read() as conn:
             orgs = await accounts.list_organizations(conn)
-        return [
-            {"id": str(o.id), "name": o.name, "rateLimitPerMinute": o.rate_limit_per_minute}
-            for o in orgs
-        ]
+        return [o.to_wire() for o in orgs]
 
     rows = run(as_json, work)
     emit(as_json, {"organizations": rows}, "\n".join(f"{r['id']}  {r['name']}" for r in rows))

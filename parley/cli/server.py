@@ -115,6 +115,7 @@ def worker(
     from parley.assistant.runtime import Runtimes
     from parley.jobs.notices import SUBMITTED, Listener
     from parley.jobs.worker import Workers
+    from parley.llm.planner import LLMPlanner
 
     settings = Settings()
     logs.configure(settings.log_level)
@@ -123,7 +124,7 @@ def worker(
         raise typer.BadParameter("--count must be at least 1")
 
     async def work(database: Database) -> None:
-        runtimes = Runtimes(settings)
+        runtimes = Runtimes(settings, LLMPlanner)
         pool = Workers(database, runtimes, settings, count=workers)
         listener = None
         if not database.is_sqlite:

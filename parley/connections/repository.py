@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley import tables
 from parley.connections.records import Connection
 from parley.tables import connections, models
 
@@ -84,7 +85,7 @@ async def models_using(conn: AsyncConnection, org_id: uuid.UUID, connection_id: 
     query = (
         select(func.count())
         .select_from(models)
-        .where(models.c.organization_id == org_id, models.c.connection_id == connection_id)
+        .where(tables.readable(models, org_id), models.c.connection_id == connection_id)
     )
     return int((await conn.execute(query)).scalar_one())
 

@@ -81,14 +81,14 @@ def _member(row: Row[Any]) -> Member:
 
 async def members(conn: AsyncConnection, org_id: uuid.UUID, *, embed: bool) -> list[Member]:
     """The organization's members (embed users, or everyone else), oldest first."""
-    query = _select().where(_m.organization_id == org_id)
+    query = _select().where(accounts.readable(memberships, org_id))
     query = query.where(_p.external_id.is_not(None) if embed else _p.external_id.is_(None))
     query = query.order_by(_m.created_at, _m.id)
     return [_member(row) for row in (await conn.execute(query)).all()]
 
 
 async def get(conn: AsyncConnection, org_id: uuid.UUID, member_id: uuid.UUID) -> Member | None:
-    query = _select().where(_m.organization_id == org_id, _m.id == member_id)
+    query = _select().where(accounts.readable(memberships, org_id), _m.id == member_id)
     row = (await conn.execute(query)).first()
     return _member(row) if row else None
 
@@ -96,7 +96,7 @@ async def get(conn: AsyncConnection, org_id: uuid.UUID, member_id: uuid.UUID) ->
 async def by_external_id(
     conn: AsyncConnection, org_id: uuid.UUID, external_id: str
 ) -> Member | None:
-    query = _select().where(_m.organization_id == org_id, _p.external_id == external_id)
+    query = _select().where(accounts.readable(memberships, org_id), _p.external_id == external_id)
     row = (await conn.execute(query)).first()
     return _member(row) if row else None
 
@@ -195,13 +195,14 @@ async def remove(conn: AsyncConnection, org_id: uuid.UUID, member_id: uuid.UUID)
         await conn.execute(
             select(func.count())
             .select_from(conversations)
-            .where(conversations.c.organization_id == org_id)
-            .where(conversations.c.membership_id == member_id)
+            .where(*conversation_rows.readable(org_id, member_id))
         )
     ).scalar_one()
     if owned:
         await conversation_rows.adjust_totals(conn, org_id, {member_id: -int(owned)})
-    await conn.execute(delete(memberships).where(_m.organization_id == org_id, _m.id == member_id))
+    await conn.execute(
+        delete(memberships).where(accounts.readable(memberships, org_id), _m.id == member_id)
+    )
 
 
 async def revoke_keys(conn: AsyncConnection, member_id: uuid.UUID) -> None:

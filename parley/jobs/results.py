@@ -3,14 +3,13 @@ table, and a short title for the conversation (the body of `GET /api/v1/ai/jobs/
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import datetime
 from typing import Any
 
 from parley.assistant.executor import JsonValue, QueryResult
 from parley.assistant.query import SemanticQuery
+from parley.assistant.result_text import TIMEFRAME, csv_text, label, show
 from parley.assistant.semantic_model import SemanticModel
 from parley.kit.timestamps import to_wire
 
@@ -21,7 +20,6 @@ _FILLER = re.compile(
     r"(?:show me|show|give me|tell me|list|get me|what(?:'s| is| are| was| were)(?: the| our)?)\s+",
     re.IGNORECASE,
 )
-_TIMEFRAME = re.compile(r"^(.*)\[([a-z]+)\]$")
 
 
 def title(prompt: str) -> str:
@@ -34,40 +32,6 @@ def title(prompt: str) -> str:
         cut = text[:TITLE_LENGTH].rsplit(" ", 1)[0]
         text = (cut if len(cut) > TITLE_LENGTH // 2 else text[:TITLE_LENGTH]).rstrip(",;: ") + "…"
     return (text[:1].upper() + text[1:]) or "Question"
-
-
-def label(model: SemanticModel, column: str) -> str:
-    """A column's name for people: the field's label, with its timeframe."""
-    grain = None
-    match = _TIMEFRAME.match(column)
-    if match:
-        column, grain = match.group(1), match.group(2)
-    found = model.fields.get(column)
-    text = found.label if found else column.rsplit(".", 1)[-1].replace("_", " ")
-    text = text[:1].upper() + text[1:]
-    return f"{text} ({grain})" if grain else text
-
-
-def show(value: JsonValue) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, float):
-        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}T00:00:00", value):
-        return value[:10]
-    return value
-
-
-def csv_text(columns: list[str], rows: list[list[JsonValue]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
-    return out.getvalue()
 
 
 def _cell(text: str) -> str:
@@ -83,7 +47,7 @@ def _table(headers: list[str], rows: list[list[JsonValue]]) -> str:
 
 
 def _measures(model: SemanticModel, columns: list[str]) -> list[int]:
-    found = [model.fields.get(_TIMEFRAME.sub(r"\1", c)) for c in columns]
+    found = [model.fields.get(TIMEFRAME.sub(r"\1", c)) for c in columns]
     return [i for i, f in enumerate(found) if f is not None and f.is_measure]
 
 

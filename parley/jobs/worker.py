@@ -38,7 +38,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.assistant import service
 from parley.assistant.compiler import compile_query
 from parley.assistant.executor import QueryResult, QueryTimeout, WarehouseError
-from parley.assistant.llm_planner import LLMPlanner, PlanSession
 from parley.assistant.planner import CannotAnswer, Plan
 from parley.assistant.planning.readback import sentence
 from parley.assistant.query import QueryError, SemanticQuery
@@ -55,6 +54,7 @@ from parley.kit.timestamps import to_wire
 from parley.llm import usage
 from parley.llm.gateway import Gateway, LLMRefused, LLMUnavailable, Tally
 from parley.llm.numbers import unsupported_numbers
+from parley.llm.planner import LLMPlanner, PlanSession
 from parley.llm.writer import write_answer
 from parley.metrics import Metrics
 from parley.models import repository as models_repository

@@ -6,8 +6,8 @@ import uuid
 
 from parley.assistant.executor import QueryResult
 from parley.assistant.query import SemanticQuery
+from parley.assistant.result_text import csv_text, label
 from parley.assistant.semantic_model import SemanticModel
-from parley.jobs.results import csv_text, label
 from parley.llm.gateway import Gateway, OnRetry, OnText, Tally
 
 # Rows shown to the model; the table under its answer and the CSV keep them all.

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from parley.assistant import service
-from parley.assistant.llm_planner import LLMPlanner
 from parley.assistant.planner import CannotAnswer, Plan
 from parley.assistant.runtime import ModelRuntime
 from parley.assistant.schemas import (
@@ -30,6 +29,7 @@ from parley.http.responses import JsonResponse
 from parley.kit import clock
 from parley.llm import usage
 from parley.llm.gateway import Gateway, LLMRefused, LLMUnavailable, Tally
+from parley.llm.planner import LLMPlanner
 from parley.models.branches import no_branch
 from parley.models.service import runtime_for
 

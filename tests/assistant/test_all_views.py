@@ -7,11 +7,11 @@ from typing import Any
 
 import yaml
 
-from parley.assistant.llm_planner import LLMPlanner
 from parley.assistant.planner import BuiltinPlanner, CannotAnswer, Plan
 from parley.assistant.semantic_model import SemanticModel, validate_model
 from parley.config import Settings
 from parley.demo.model import MODEL_PATH
+from parley.llm.planner import LLMPlanner
 
 NOW = datetime(2026, 5, 15, tzinfo=UTC)
 

@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from bench.fake_llm import FakeLLM, ToolCall, serving
+from bench.fake_llm import FakeLLM, ToolCall
 from parley.assistant import service
 from parley.assistant.executor import DuckDBWarehouse
 from parley.assistant.filter_values import check_filter_values
-from parley.assistant.llm_planner import LLMPlanner
 from parley.assistant.planner import BuiltinPlanner
 from parley.assistant.query import SemanticQuery
 from parley.assistant.runtime import ModelRuntime
 from parley.assistant.semantic_model import SemanticModel
 from parley.assistant.value_index import ValueIndex
 from parley.config import Settings
+from parley.llm.planner import LLMPlanner
 from tests.assistant import own_data
 from tests.support.warehouses import NOW
 
@@ -71,46 +71,42 @@ def test_comparisons_and_other_types_are_not_checked(own: BuiltinPlanner) -> Non
 
 
 def test_an_llm_query_naming_a_missing_value_is_refused_before_it_runs(
-    model: SemanticModel, planner: BuiltinPlanner, duck: DuckDBWarehouse
+    model: SemanticModel, planner: BuiltinPlanner, duck: DuckDBWarehouse, fake_llm: FakeLLM
 ) -> None:
-    llm = FakeLLM()
-    with serving(llm):
-        settings = Settings(
-            _env_file=None,
-            llm_base_url=llm.base_url,
-            llm_model="test-model",
-            llm_api_key="sk-test",
-            llm_timeout=10,
+    settings = Settings(
+        _env_file=None,
+        llm_base_url=fake_llm.base_url,
+        llm_model="test-model",
+        llm_api_key="sk-test",
+        llm_timeout=10,
+    )
+    subject = LLMPlanner(model, settings, values=planner.values)
+    runtime = ModelRuntime(model, duck, subject, planner)
+    fake_llm.replies(
+        ToolCall(
+            "semantic_query",
+            {
+                "table": "order_items",
+                "fields": ["order_items.revenue"],
+                "filters": {"users.region": "Europa"},
+            },
         )
-        subject = LLMPlanner(model, settings, values=planner.values)
-        runtime = ModelRuntime(model, duck, subject, planner)
-        llm.replies(
-            ToolCall(
-                "semantic_query",
-                {
-                    "table": "order_items",
-                    "fields": ["order_items.revenue"],
-                    "filters": {"users.region": "Europa"},
-                },
-            )
+    )
+    answer = service.answer(runtime, "Revenue in Europa", now=NOW)
+    assert answer.result is None and answer.error is not None
+    assert answer.error["message"] == "I could not find 'Europa'. Did you mean Europe (region)?"
+    fake_llm.replies(
+        ToolCall(
+            "semantic_query",
+            {
+                "table": "order_items",
+                "fields": ["order_items.revenue"],
+                "filters": {"users.region": "Europe"},
+            },
         )
-        answer = service.answer(runtime, "Revenue in Europa", now=NOW)
-        assert answer.result is None and answer.error is not None
-        assert answer.error["message"] == (
-            "I could not find 'Europa'. Did you mean Europe (region)?"
-        )
-        llm.replies(
-            ToolCall(
-                "semantic_query",
-                {
-                    "table": "order_items",
-                    "fields": ["order_items.revenue"],
-                    "filters": {"users.region": "Europe"},
-                },
-            )
-        )
-        answer = service.answer(runtime, "Revenue in Europe", now=NOW)
-        assert answer.result is not None and answer.reading == "Revenue for region Europe."
+    )
+    answer = service.answer(runtime, "Revenue in Europe", now=NOW)
+    assert answer.result is not None and answer.reading == "Revenue for region Europe."
 
 
 def test_a_warehouse_that_cannot_answer_refuses_nothing(model: SemanticModel) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.fake_llm import FakeLLM, Text, ToolCall, serving
+from bench.fake_llm import FakeLLM, Text, ToolCall
 from bench.support.server import cli, environment, running_server
 from tests.support.warehouses import NOW, small_warehouse_path
 
@@ -21,26 +21,24 @@ PLAN = {
 
 
 def test_ask_shows_the_answer_as_it_is_written(
-    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM
 ) -> None:
     home = tmp_path / "home"
     home.mkdir()
     shutil.copy(small_warehouse_path(tmp_path_factory), home / "demo.duckdb")
-    fake = FakeLLM()
     # Eight chunks, 0.3 s apart: several drafts reach the job's progress.
-    fake.replies(ToolCall("semantic_query", PLAN), Text(WORDS, pause=0.3))
-    with serving(fake) as llm_url:
-        env = environment(
-            home,
-            f"sqlite+aiosqlite:///{tmp_path / 'state.db'}",
-            PARLEY_NOW=NOW.isoformat() + "Z",
-            PARLEY_ACCESS_LOG="false",
-            PARLEY_LLM_BASE_URL=llm_url,
-            PARLEY_LLM_MODEL="fake-model",
-        )
-        with running_server(env) as server:
-            token = server.credentials()["personalToken"]
-            asked = cli(env, "ask", "Revenue by region", "--url", server.url, "--token", token)
+    fake_llm.replies(ToolCall("semantic_query", PLAN), Text(WORDS, pause=0.3))
+    env = environment(
+        home,
+        f"sqlite+aiosqlite:///{tmp_path / 'state.db'}",
+        PARLEY_NOW=NOW.isoformat() + "Z",
+        PARLEY_ACCESS_LOG="false",
+        PARLEY_LLM_BASE_URL=fake_llm.base_url,
+        PARLEY_LLM_MODEL="fake-model",
+    )
+    with running_server(env) as server:
+        token = server.credentials()["personalToken"]
+        asked = cli(env, "ask", "Revenue by region", "--url", server.url, "--token", token)
     # The answer, in full, on stdout; on stderr the progress and the draft as it grew.
     assert WORDS in " ".join(asked.stdout.split())
     drafted = "".join(asked.stderr.split())

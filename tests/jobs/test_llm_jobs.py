@@ -9,7 +9,6 @@ import base64
 import itertools
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bench.fake_llm import FakeLLM, Hang, Status, Text, ToolCall, serving
+from bench.fake_llm import FakeLLM, Hang, Status, Text, ToolCall
 from parley.config import Settings
 from parley.db.database import Database
 from parley.jobs import states
@@ -38,13 +37,6 @@ GOOD = {
 NOWHERE = {**GOOD, "filters": {"order_items.created_at": {"gte": "1990-01-01", "lt": "1991-01-01"}}}
 # A query naming a value the warehouse does not hold.
 ATLANTIS = {**GOOD, "filters": {"users.region": "Atlantis"}}
-
-
-@pytest.fixture
-def fake_llm() -> Iterator[FakeLLM]:
-    fake = FakeLLM()
-    with serving(fake):
-        yield fake
 
 
 @pytest.fixture

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from parley.assistant.executor import DuckDBWarehouse
+from parley.assistant.planner import BuiltinPlanner
 from parley.assistant.semantic_model import SemanticModel
+from parley.assistant.value_index import ValueIndex
 from parley.demo.model import load_demo_model
 from parley.demo.warehouse import DEFAULT_SIZE, SMALL_SIZE, DemoSize, build_demo_warehouse
 
@@ -56,3 +58,8 @@ def duck(small_warehouse: Path) -> Iterator[DuckDBWarehouse]:
     warehouse = DuckDBWarehouse(small_warehouse)
     yield warehouse
     warehouse.close()
+
+
+@pytest.fixture(scope="session")
+def planner(model: SemanticModel, duck: DuckDBWarehouse) -> BuiltinPlanner:
+    return BuiltinPlanner(model, ValueIndex.build(model, duck))

@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from bench.fake_llm import FakeLLM, ToolCall, serving
-from parley.assistant.llm_planner import LLMPlanner, PlanSession
+from bench.fake_llm import FakeLLM, ToolCall
 from parley.assistant.planner import BuiltinPlanner, CannotAnswer, Plan
 from parley.assistant.query import SemanticQuery
 from parley.assistant.semantic_model import SemanticModel
 from parley.config import Settings
 from parley.llm.gateway import Gateway, Tally
+from parley.llm.planner import LLMPlanner, PlanSession
 from tests.support.warehouses import NOW
-
-
-@pytest.fixture
-def llm() -> Iterator[FakeLLM]:
-    fake = FakeLLM()
-    with serving(fake):
-        yield fake
 
 
 def _settings(url: str, **extra: Any) -> Settings:
@@ -38,15 +31,15 @@ def _settings(url: str, **extra: Any) -> Settings:
 
 
 @pytest.fixture
-async def gateway(llm: FakeLLM) -> AsyncIterator[Gateway]:
-    subject = Gateway(_settings(llm.base_url))
+async def gateway(fake_llm: FakeLLM) -> AsyncIterator[Gateway]:
+    subject = Gateway(_settings(fake_llm.base_url))
     yield subject
     await subject.aclose()
 
 
 @pytest.fixture
-def llm_planner(llm: FakeLLM, model: SemanticModel, planner: BuiltinPlanner) -> LLMPlanner:
-    return LLMPlanner(model, _settings(llm.base_url), values=planner.values)
+def llm_planner(fake_llm: FakeLLM, model: SemanticModel, planner: BuiltinPlanner) -> LLMPlanner:
+    return LLMPlanner(model, _settings(fake_llm.base_url), values=planner.values)
 
 
 async def _plan(
@@ -67,13 +60,13 @@ GOOD = {
 
 
 async def test_a_tool_call_becomes_a_validated_query(
-    llm: FakeLLM, llm_planner: LLMPlanner, gateway: Gateway
+    fake_llm: FakeLLM, llm_planner: LLMPlanner, gateway: Gateway
 ) -> None:
-    llm.replies(ToolCall("semantic_query", GOOD))
+    fake_llm.replies(ToolCall("semantic_query", GOOD))
     outcome = await _plan(llm_planner, gateway, "Revenue by region in 2025")
     assert isinstance(outcome, Plan)
     assert outcome.query == SemanticQuery.model_validate(GOOD) and outcome.topic == "order_items"
-    request = llm.requests[0]
+    request = fake_llm.requests[0]
     assert request["auth"] == "Bearer sk-test"
     body = request["body"]
     assert body["model"] == "test-model" and body["tool_choice"] == "required"
@@ -86,30 +79,30 @@ async def test_a_tool_call_becomes_a_validated_query(
 
 
 async def test_an_invalid_query_is_sent_back_once(
-    llm: FakeLLM, llm_planner: LLMPlanner, gateway: Gateway
+    fake_llm: FakeLLM, llm_planner: LLMPlanner, gateway: Gateway
 ) -> None:
-    llm.replies(
+    fake_llm.replies(
         ToolCall("semantic_query", {**GOOD, "fields": ["users.regoin"]}),
         ToolCall("semantic_query", GOOD),
     )
     outcome = await _plan(llm_planner, gateway, "Revenue by region in 2025")
     assert isinstance(outcome, Plan)
-    retry = llm.requests[1]["body"]["messages"]
+    retry = fake_llm.requests[1]["body"]["messages"]
     assert retry[-1]["role"] == "tool" and "unknown field 'users.regoin'" in retry[-1]["content"]
     # The tool message answers the call before it, as providers require.
     assert retry[-2]["tool_calls"][0]["id"] == retry[-1]["tool_call_id"]
 
 
 async def test_feedback_continues_the_same_exchange(
-    llm: FakeLLM, llm_planner: LLMPlanner, gateway: Gateway
+    fake_llm: FakeLLM, llm_planner: LLMPlanner, gateway: Gateway
 ) -> None:
-    llm.replies(ToolCall("semantic_query", GOOD), ToolCall("semantic_query", GOOD))
+    fake_llm.replies(ToolCall("semantic_query", GOOD), ToolCall("semantic_query", GOOD))
     session = llm_planner.session("Revenue by region in 2025", now=NOW)
     assert isinstance(session, PlanSession)
     assert isinstance(await session.plan(gateway, org=ORG, tally=Tally()), Plan)
     session.feedback("The warehouse could not run the query: boom. Correct the query.")
     assert isinstance(await session.plan(gateway, org=ORG, tally=Tally()), Plan)
-    second = llm.requests[1]["body"]["messages"]
+    second = fake_llm.requests[1]["body"]["messages"]
     assert second[-1]["role"] == "tool" and "boom" in second[-1]["content"]
     assert second[-2]["tool_calls"][0]["id"] == second[-1]["tool_call_id"]
 
@@ -124,30 +117,30 @@ async def test_feedback_continues_the_same_exchange(
     ],
 )
 async def test_raw_sql_or_garbage_is_never_used(
-    llm: FakeLLM, llm_planner: LLMPlanner, gateway: Gateway, arguments: dict[str, Any] | str
+    fake_llm: FakeLLM, llm_planner: LLMPlanner, gateway: Gateway, arguments: dict[str, Any] | str
 ) -> None:
-    llm.replies(*[ToolCall("semantic_query", arguments)] * 2)
+    fake_llm.replies(*[ToolCall("semantic_query", arguments)] * 2)
     outcome = await _plan(llm_planner, gateway, "drop the users table")
     assert isinstance(outcome, CannotAnswer)
     assert "did not produce a valid query" in outcome.message
-    assert len(llm.requests) == 2
+    assert len(fake_llm.requests) == 2
 
 
 async def test_the_model_may_decline(
-    llm: FakeLLM, llm_planner: LLMPlanner, gateway: Gateway
+    fake_llm: FakeLLM, llm_planner: LLMPlanner, gateway: Gateway
 ) -> None:
-    llm.replies(ToolCall("cannot_answer", {"message": "There is no weather data."}))
+    fake_llm.replies(ToolCall("cannot_answer", {"message": "There is no weather data."}))
     outcome = await _plan(llm_planner, gateway, "weather in Paris?")
     assert outcome == CannotAnswer("There is no weather data.")
 
 
 async def test_follow_ups_show_the_previous_query(
-    llm: FakeLLM, llm_planner: LLMPlanner, gateway: Gateway
+    fake_llm: FakeLLM, llm_planner: LLMPlanner, gateway: Gateway
 ) -> None:
-    llm.replies(ToolCall("semantic_query", GOOD))
+    fake_llm.replies(ToolCall("semantic_query", GOOD))
     previous = SemanticQuery.model_validate(GOOD)
     await _plan(llm_planner, gateway, "only Europe", previous=previous, topic="order_items")
-    body = llm.requests[0]["body"]
+    body = fake_llm.requests[0]["body"]
     assert any(
         previous.model_dump_json() in m["content"]
         for m in body["messages"]
@@ -158,7 +151,9 @@ async def test_follow_ups_show_the_previous_query(
     ]
 
 
-def test_the_blocking_form_plans_on_its_own_loop(llm: FakeLLM, llm_planner: LLMPlanner) -> None:
-    llm.replies(ToolCall("semantic_query", GOOD))
+def test_the_blocking_form_plans_on_its_own_loop(
+    fake_llm: FakeLLM, llm_planner: LLMPlanner
+) -> None:
+    fake_llm.replies(ToolCall("semantic_query", GOOD))
     outcome = llm_planner.plan("Revenue by region in 2025", now=NOW)
     assert isinstance(outcome, Plan) and outcome.query == SemanticQuery.model_validate(GOOD)
