@@ -331,6 +331,9 @@ async def test_usage_outlives_a_final_write_that_rolls_back(
     async def broken(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("the write failed")
 
+    # The write that completes a job still held by its worker, and the one for a job
+    # found changed meanwhile.
+    monkeypatch.setattr(states, "complete_held", broken)
     monkeypatch.setattr(states, "complete", broken)
     token = org.owner.token
     submitted = (await submit(client, token, model_id, "Revenue by region")).json()
@@ -408,10 +411,12 @@ COST = {"table": "order_items", "fields": ["users.region", "order_items.total_co
 
 
 @pytest.fixture
-async def altered_model_id(database: Database, org: Org, warehouse: Path, tmp_path: Path) -> str:
+async def altered_model_id(
+    database: Database, org: Org, small_warehouse: Path, tmp_path: Path
+) -> str:
     """The demo model over a warehouse whose products table lost its cost column."""
     altered = tmp_path / "altered.duckdb"
-    shutil.copy(warehouse, altered)
+    shutil.copy(small_warehouse, altered)
     with duckdb.connect(str(altered)) as connection:
         connection.execute("ALTER TABLE products DROP COLUMN cost")
     return await register_demo_model(database, org, altered)
