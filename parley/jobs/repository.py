@@ -14,6 +14,7 @@ from sqlalchemy import (
     Join,
     Row,
     and_,
+    any_,
     case,
     func,
     literal,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.jobs import notices
@@ -51,6 +53,15 @@ def readable(org_id: uuid.UUID, member_id: uuid.UUID | None) -> list[ColumnEleme
 
 def _job(row: Row[Any] | None) -> Job | None:
     return None if row is None else Job.of(row._mapping)
+
+
+def _job_announced(row: Row[Any] | None) -> Job | None:
+    """A job returned by a statement that also carried its notice (``announcing``)."""
+    if row is None:
+        return None
+    values = dict(row._mapping)
+    values.pop("announced", None)
+    return Job(**{**values, "state": JobState(values["state"])})
 
 
 async def get(
@@ -89,8 +100,28 @@ async def insert(conn: AsyncConnection, values: dict[str, object]) -> None:
 async def set_values(conn: AsyncConnection, job_id: uuid.UUID, **values: object) -> None:
     """Every visible change of a job (state, progress, cancel request) goes through here
     or ``claim``, which is where other processes are told about it."""
-    await conn.execute(update(jobs).where(_j.id == job_id).values(**values))
-    await notices.announce(conn, notices.CHANGED)
+    statement = update(jobs).where(_j.id == job_id).values(**values)
+    await conn.execute(notices.announcing(conn, statement, notices.CHANGED))
+
+
+async def set_if_held(
+    conn: AsyncConnection, job_id: uuid.UUID, lease: str, **values: object
+) -> bool:
+    """Change a job that ``lease`` holds, executing, with no cancel asked for: the check
+    and the change in one guarded statement (no row read and locked first). False when
+    the job is not so; the caller then locks it to see why."""
+    statement = (
+        update(jobs)
+        .where(
+            _j.id == job_id,
+            _j.lease_owner == lease,
+            _j.state == JobState.EXECUTING,
+            _j.cancel_requested.is_(False),
+        )
+        .values(**values)
+    )
+    result = await conn.execute(notices.announcing(conn, statement, notices.CHANGED))
+    return result.rowcount > 0
 
 
 async def claim(
@@ -146,10 +177,8 @@ async def claim(
         )
         .returning(*jobs.c)
     )
-    claimed = _job((await conn.execute(statement)).first())
-    if claimed is not None:
-        await notices.announce(conn, notices.CHANGED)
-    return claimed
+    announced = notices.announcing(conn, statement, notices.CHANGED)
+    return _job_announced((await conn.execute(announced)).first())
 
 
 def _claimed_state() -> ColumnElement[str]:
@@ -214,7 +243,13 @@ async def exhausted(
 
 async def cancel_requested(conn: AsyncConnection, job_ids: list[uuid.UUID]) -> list[uuid.UUID]:
     """Those of ``job_ids`` whose cancel was asked for while they run."""
-    query = select(_j.id).where(_j.id.in_(job_ids), _j.cancel_requested.is_(True))
+    if conn.dialect.name == "postgresql":
+        # One statement whatever the number of jobs: an IN list of each length would be
+        # prepared anew and crowd the connection's statement cache.
+        among = _j.id == any_(literal(job_ids, type_=ARRAY(_j.id.type)))
+    else:
+        among = _j.id.in_(job_ids)
+    query = select(_j.id).where(among, _j.cancel_requested.is_(True))
     return list((await conn.execute(query)).scalars())
 
 

@@ -344,27 +344,33 @@ class Workers:
         draft (the answer as the model writes it) is shown, not sent to webhooks."""
         now = clock.utcnow()
         async with self.database.write() as conn:
-            job = await self._mine(conn, claim, JobState.EXECUTING)
-            if job is None:
-                return "stop"
-            if job.cancel_requested:
-                await states.cancel(
-                    conn, job, now=now, by=None, webhook_attempts=self.settings.webhook_max_attempts
-                )
-                return "stop"
             progress = _progress(claim.iteration, message, now, claim.tally.retries, draft)
-            values: dict[str, Any] = {
-                "progress": progress,
-                "updated_at": now,
-                "lease_expires_at": self._lease_until(now),
-            }
-            if job.execution_started_at is None:
-                values["execution_started_at"] = now
-            await repository.set_values(conn, job.id, **values)
+            # The lease and cancel checks ride in the write itself; only a job found no
+            # longer this worker's to change is read, to see why. (The claim set
+            # ``executionStartedAt``.)
+            written = await repository.set_if_held(
+                conn,
+                claim.job.id,
+                claim.lease,
+                progress=progress,
+                updated_at=now,
+                lease_expires_at=self._lease_until(now),
+            )
+            if not written:
+                job = await self._mine(conn, claim, JobState.EXECUTING)
+                if job is not None and job.cancel_requested:
+                    await states.cancel(
+                        conn,
+                        job,
+                        now=now,
+                        by=None,
+                        webhook_attempts=self.settings.webhook_max_attempts,
+                    )
+                return "stop"
             if draft is None and claim.progress_webhook:
                 await states.queue_webhook(
                     conn,
-                    job,
+                    claim.job,
                     state=JobState.EXECUTING,
                     now=now,
                     summary=message,
@@ -559,8 +565,23 @@ class Workers:
         # finishes it.
         async with self.database.write() as conn:
             recorded = await self._record_usage(conn, claim)
-            current = await self._mine(conn, claim, JobState.EXECUTING)
             now = clock.utcnow()
+            # Most jobs are still this worker's: the COMPLETE write checks so itself.
+            # Otherwise the job is locked and read to see what became of it.
+            if finish and await states.complete_held(
+                conn,
+                job,
+                claim.lease,
+                body,
+                now=now,
+                webhook_attempts=settings.webhook_max_attempts,
+                topic_name=plan.topic,
+                webhook=claim.webhook,
+            ):
+                current = None
+                stored = body
+            else:
+                current = await self._mine(conn, claim, JobState.EXECUTING)
             if current is None:
                 pass
             elif current.cancel_requested:
