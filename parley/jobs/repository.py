@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -38,6 +38,7 @@ from parley.jobs.records import (
 from parley.kit.json import JsonObject
 from parley.tables import job_webhooks, jobs, messages, webhook_deliveries
 
+T = TypeVar("T")
 _j = jobs.c
 _w = webhook_deliveries.c
 _h = job_webhooks.c
@@ -53,15 +54,6 @@ def readable(org_id: uuid.UUID, member_id: uuid.UUID | None) -> list[ColumnEleme
 
 def _job(row: Row[Any] | None) -> Job | None:
     return None if row is None else Job.of(row._mapping)
-
-
-def _job_announced(row: Row[Any] | None) -> Job | None:
-    """A job returned by a statement that also carried its notice (``announcing``)."""
-    if row is None:
-        return None
-    values = dict(row._mapping)
-    values.pop("announced", None)
-    return Job(**{**values, "state": JobState(values["state"])})
 
 
 async def get(
@@ -132,8 +124,9 @@ async def claim(
     expires: datetime,
     max_attempts: int,
     progress: JsonObject | None = None,
-) -> Job | None:
-    """Take the oldest job that is queued or whose worker's lease ran out.
+) -> tuple[Job, WebhookFlags | None] | None:
+    """Take the oldest job that is queued or whose worker's lease ran out; with its
+    webhook settings, if it has a webhook.
 
     One guarded statement: on PostgreSQL the inner select skips rows other workers hold
     (``FOR UPDATE SKIP LOCKED``); on SQLite the write transaction holds the database's
@@ -175,10 +168,27 @@ async def claim(
                 _j.execution_started_at, literal(now, type_=_j.execution_started_at.type)
             ),
         )
-        .returning(*jobs.c)
+        .returning(
+            *jobs.c,
+            # The job's webhook, if any, in the same trip (written with the job, never
+            # later, so what the claim sees holds for the whole run).
+            _webhook_column(_h.url).label("webhook_url"),
+            _webhook_column(_h.progress).label("webhook_progress"),
+        )
     )
     announced = notices.announcing(conn, statement, notices.CHANGED)
-    return _job_announced((await conn.execute(announced)).first())
+    row = (await conn.execute(announced)).first()
+    if row is None:
+        return None
+    values = dict(row._mapping)
+    url, progress = values.pop("webhook_url"), values.pop("webhook_progress")
+    values.pop("announced", None)
+    job = Job(**{**values, "state": JobState(values["state"])})
+    return job, None if url is None else WebhookFlags(url=url, progress=bool(progress))
+
+
+def _webhook_column(column: ColumnElement[T]) -> ColumnElement[T]:
+    return select(column).where(_h.job_id == _j.id).scalar_subquery()
 
 
 def _claimed_state() -> ColumnElement[str]:
