@@ -47,8 +47,8 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(
         default=10,
         ge=1,
-        description="Connections per process to the state database (and as many again "
-        "in overflow).",
+        description="Connections per process to the state database: at most twice this "
+        "many (on PostgreSQL kept open once opened; on SQLite the second half is overflow).",
     )
     now: datetime | None = Field(
         default=None,

@@ -237,29 +237,23 @@ async def touch(
     *,
     last_user_prompt: str | None = None,
     name: str | None = None,
+    unnamed: str | None = None,
 ) -> bool:
+    """``unnamed``: the name to give the conversation unless it has one (its first
+    answer names it), in the same statement."""
     values: dict[str, Any] = {"updated_at": updated_at}
     if last_user_prompt is not None:
         values["last_user_prompt"] = last_user_prompt
     if name is not None:
         values["name"] = name
+    elif unnamed is not None:
+        values["name"] = func.coalesce(_c.name, unnamed)
     result = await conn.execute(
         conversations.update()
         .where(*readable(org_id, None), _c.id == conversation_id)
         .values(**values)
     )
     return result.rowcount > 0
-
-
-async def name_if_unnamed(
-    conn: AsyncConnection, org_id: uuid.UUID, conversation_id: uuid.UUID, name: str
-) -> None:
-    """Name a conversation after its first answer, unless someone named it already."""
-    await conn.execute(
-        conversations.update()
-        .where(*readable(org_id, None), _c.id == conversation_id, _c.name.is_(None))
-        .values(name=name)
-    )
 
 
 async def get(

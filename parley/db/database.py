@@ -56,10 +56,14 @@ class Database:
             self._write_turn: asyncio.Lock | None = asyncio.Lock()
         else:
             self._write_turn = None
+            # The same ceiling as SQLite's pool and overflow, but every connection is
+            # kept once opened: an overflow connection is closed when it is handed back,
+            # and a busy worker process would open one for a transaction or two, its
+            # statements prepared anew each time.
             self.engine = create_async_engine(
                 self.url,
-                pool_size=pool_size,
-                max_overflow=pool_size,
+                pool_size=2 * pool_size,
+                max_overflow=0,
                 pool_use_lifo=True,
                 hide_parameters=True,
             )

@@ -7,13 +7,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
     Join,
     Row,
     and_,
+    any_,
     case,
     func,
     literal,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.jobs import notices
@@ -36,6 +38,7 @@ from parley.jobs.records import (
 from parley.kit.json import JsonObject
 from parley.tables import job_webhooks, jobs, messages, webhook_deliveries
 
+T = TypeVar("T")
 _j = jobs.c
 _w = webhook_deliveries.c
 _h = job_webhooks.c
@@ -89,8 +92,28 @@ async def insert(conn: AsyncConnection, values: dict[str, object]) -> None:
 async def set_values(conn: AsyncConnection, job_id: uuid.UUID, **values: object) -> None:
     """Every visible change of a job (state, progress, cancel request) goes through here
     or ``claim``, which is where other processes are told about it."""
-    await conn.execute(update(jobs).where(_j.id == job_id).values(**values))
-    await notices.announce(conn, notices.CHANGED)
+    statement = update(jobs).where(_j.id == job_id).values(**values)
+    await conn.execute(notices.announcing(conn, statement, notices.CHANGED))
+
+
+async def set_if_held(
+    conn: AsyncConnection, job_id: uuid.UUID, lease: str, **values: object
+) -> bool:
+    """Change a job that ``lease`` holds, executing, with no cancel asked for: the check
+    and the change in one guarded statement (no row read and locked first). False when
+    the job is not so; the caller then locks it to see why."""
+    statement = (
+        update(jobs)
+        .where(
+            _j.id == job_id,
+            _j.lease_owner == lease,
+            _j.state == JobState.EXECUTING,
+            _j.cancel_requested.is_(False),
+        )
+        .values(**values)
+    )
+    result = await conn.execute(notices.announcing(conn, statement, notices.CHANGED))
+    return result.rowcount > 0
 
 
 async def claim(
@@ -101,8 +124,9 @@ async def claim(
     expires: datetime,
     max_attempts: int,
     progress: JsonObject | None = None,
-) -> Job | None:
-    """Take the oldest job that is queued or whose worker's lease ran out.
+) -> tuple[Job, WebhookFlags | None] | None:
+    """Take the oldest job that is queued or whose worker's lease ran out; with its
+    webhook settings, if it has a webhook.
 
     One guarded statement: on PostgreSQL the inner select skips rows other workers hold
     (``FOR UPDATE SKIP LOCKED``); on SQLite the write transaction holds the database's
@@ -144,12 +168,27 @@ async def claim(
                 _j.execution_started_at, literal(now, type_=_j.execution_started_at.type)
             ),
         )
-        .returning(*jobs.c)
+        .returning(
+            *jobs.c,
+            # The job's webhook, if any, in the same trip (written with the job, never
+            # later, so what the claim sees holds for the whole run).
+            _webhook_column(_h.url).label("webhook_url"),
+            _webhook_column(_h.progress).label("webhook_progress"),
+        )
     )
-    claimed = _job((await conn.execute(statement)).first())
-    if claimed is not None:
-        await notices.announce(conn, notices.CHANGED)
-    return claimed
+    announced = notices.announcing(conn, statement, notices.CHANGED)
+    row = (await conn.execute(announced)).first()
+    if row is None:
+        return None
+    values = dict(row._mapping)
+    url, progress = values.pop("webhook_url"), values.pop("webhook_progress")
+    values.pop("announced", None)
+    job = Job(**{**values, "state": JobState(values["state"])})
+    return job, None if url is None else WebhookFlags(url=url, progress=bool(progress))
+
+
+def _webhook_column(column: ColumnElement[T]) -> ColumnElement[T]:
+    return select(column).where(_h.job_id == _j.id).scalar_subquery()
 
 
 def _claimed_state() -> ColumnElement[str]:
@@ -214,7 +253,13 @@ async def exhausted(
 
 async def cancel_requested(conn: AsyncConnection, job_ids: list[uuid.UUID]) -> list[uuid.UUID]:
     """Those of ``job_ids`` whose cancel was asked for while they run."""
-    query = select(_j.id).where(_j.id.in_(job_ids), _j.cancel_requested.is_(True))
+    if conn.dialect.name == "postgresql":
+        # One statement whatever the number of jobs: an IN list of each length would be
+        # prepared anew and crowd the connection's statement cache.
+        among = _j.id == any_(literal(job_ids, type_=ARRAY(_j.id.type)))
+    else:
+        among = _j.id.in_(job_ids)
+    query = select(_j.id).where(among, _j.cancel_requested.is_(True))
     return list((await conn.execute(query)).scalars())
 
 

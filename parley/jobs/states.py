@@ -57,6 +57,20 @@ async def queue_webhook(
     )
 
 
+def _completed(result: JsonObject, now: datetime, topic_name: str | None) -> JsonObject:
+    extra = {"topic_name": topic_name} if topic_name is not None else {}
+    return {
+        "state": JobState.COMPLETE,
+        "result": result,
+        "progress": None,
+        "completed_at": now,
+        "updated_at": now,
+        "lease_owner": None,
+        "lease_expires_at": None,
+        **extra,
+    }
+
+
 async def complete(
     conn: AsyncConnection,
     job: Job,
@@ -70,19 +84,42 @@ async def complete(
     """``topic_name``: the topic the answer was planned on, stored with the answer.
     ``webhook=False``: the caller knows the job has no webhook (they are written with
     the job, never later), so none is looked for."""
-    extra = {"topic_name": topic_name} if topic_name is not None else {}
-    await repository.set_values(
-        conn,
-        job.id,
-        state=JobState.COMPLETE,
-        result=result,
-        progress=None,
-        completed_at=now,
-        updated_at=now,
-        lease_owner=None,
-        lease_expires_at=None,
-        **extra,
-    )
+    await repository.set_values(conn, job.id, **_completed(result, now, topic_name))
+    await _answered(conn, job, result, now=now, webhook_attempts=webhook_attempts, webhook=webhook)
+
+
+async def complete_held(
+    conn: AsyncConnection,
+    job: Job,
+    lease: str,
+    result: JsonObject,
+    *,
+    now: datetime,
+    webhook_attempts: int,
+    topic_name: str | None = None,
+    webhook: bool = True,
+) -> bool:
+    """``complete`` for a worker that holds ``lease`` on the executing job, checked by
+    the completing statement itself instead of a locked read first. False, with
+    nothing written, when the job is no longer so (lease lost, cancel asked for)."""
+    values = _completed(result, now, topic_name)
+    if not await repository.set_if_held(conn, job.id, lease, **values):
+        return False
+    await _answered(conn, job, result, now=now, webhook_attempts=webhook_attempts, webhook=webhook)
+    return True
+
+
+async def _answered(
+    conn: AsyncConnection,
+    job: Job,
+    result: JsonObject,
+    *,
+    now: datetime,
+    webhook_attempts: int,
+    webhook: bool,
+) -> None:
+    """What a completed job implies beside its row: the answer in the conversation, the
+    conversation's ``updatedAt`` (and name, if it has none) and the final webhook."""
     await repository.add_message(
         conn,
         org_id=job.organization_id,
@@ -92,9 +129,12 @@ async def complete(
         job_id=job.id,
         now=now,
     )
-    await conversations.touch(conn, job.organization_id, job.conversation_id, now)
-    await conversations.name_if_unnamed(
-        conn, job.organization_id, job.conversation_id, results.title(job.prompt)
+    await conversations.touch(
+        conn,
+        job.organization_id,
+        job.conversation_id,
+        now,
+        unnamed=results.title(job.prompt),
     )
     if webhook:
         await queue_webhook(

@@ -73,6 +73,7 @@ DRAFT_EVERY_SECONDS = 0.5
 # latest. Steps taken before a model call are thus written while the model works.
 PROGRESS_SETTLE_SECONDS = 0.1
 FIRST_STEP = "Reading the question"
+EXHAUSTED_LOOK_SECONDS = 1.0
 EMPTY_FEEDBACK = (
     "The query ran and returned no rows. If no rows is the right answer to the question, "
     "call semantic_query again with the same query; otherwise correct it (check filter "
@@ -156,6 +157,8 @@ class Workers:
         self.capacity = max(count, 2 * settings.llm_concurrency) if gateway else count
         self.cpu = anyio.CapacityLimiter(count)
         self.running: dict[uuid.UUID, Claim] = {}
+        self._claimed_last = False
+        self._next_exhausted_look = 0.0
 
     def stop(self) -> None:
         """Ask every loop to end at its next idle moment; jobs being run are finished
@@ -232,17 +235,35 @@ class Workers:
         return now + timedelta(seconds=self.settings.job_lease_seconds)
 
     async def claim(self, name: str) -> Claim | None:
-        async with self.database.read() as conn:
-            if not await repository.work_waiting(conn, now=clock.utcnow()):
-                return None
+        # The read that spares an idle worker a write transaction is skipped while
+        # claims find jobs: in a burst it would only find what the claim finds.
+        if not self._claimed_last:
+            async with self.database.read() as conn:
+                if not await repository.work_waiting(conn, now=clock.utcnow()):
+                    return None
+        claim = await self._claim(name)
+        self._claimed_last = claim is not None
+        return claim
+
+    async def _claim(self, name: str) -> Claim | None:
         lease = f"{name}:{uuid.uuid4().hex[:12]}"
         async with self.database.write() as conn:
             # Read once the write has its turn: leases are measured from the claim, and
             # so is the job's start.
             now = clock.utcnow()
-            for lost in await repository.exhausted(
-                conn, now=now, max_attempts=self.settings.job_max_attempts
-            ):
+            # Jobs out of retries are looked for at most once a second per process, not
+            # at every claim: their leases ran out long before.
+            look = time.monotonic() >= self._next_exhausted_look
+            if look:
+                self._next_exhausted_look = time.monotonic() + EXHAUSTED_LOOK_SECONDS
+            lost_jobs = (
+                await repository.exhausted(
+                    conn, now=now, max_attempts=self.settings.job_max_attempts
+                )
+                if look
+                else []
+            )
+            for lost in lost_jobs:
                 await states.fail(
                     conn,
                     lost,
@@ -256,7 +277,7 @@ class Workers:
                 )
             # The claim writes the job's first progress step too: one transaction less
             # for every job.
-            job = await repository.claim(
+            claimed = await repository.claim(
                 conn,
                 lease=lease,
                 now=now,
@@ -264,9 +285,9 @@ class Workers:
                 max_attempts=self.settings.job_max_attempts,
                 progress=_progress(1, FIRST_STEP, now),
             )
-            if job is None:
+            if claimed is None:
                 return None
-            webhook = await repository.webhook_of(conn, job.id)
+            job, webhook = claimed
             progress_webhook = bool(webhook is not None and webhook.progress)
             cancelled = job.state == JobState.EXECUTING and job.cancel_requested
             if cancelled:
@@ -344,27 +365,33 @@ class Workers:
         draft (the answer as the model writes it) is shown, not sent to webhooks."""
         now = clock.utcnow()
         async with self.database.write() as conn:
-            job = await self._mine(conn, claim, JobState.EXECUTING)
-            if job is None:
-                return "stop"
-            if job.cancel_requested:
-                await states.cancel(
-                    conn, job, now=now, by=None, webhook_attempts=self.settings.webhook_max_attempts
-                )
-                return "stop"
             progress = _progress(claim.iteration, message, now, claim.tally.retries, draft)
-            values: dict[str, Any] = {
-                "progress": progress,
-                "updated_at": now,
-                "lease_expires_at": self._lease_until(now),
-            }
-            if job.execution_started_at is None:
-                values["execution_started_at"] = now
-            await repository.set_values(conn, job.id, **values)
+            # The lease and cancel checks ride in the write itself; only a job found no
+            # longer this worker's to change is read, to see why. (The claim set
+            # ``executionStartedAt``.)
+            written = await repository.set_if_held(
+                conn,
+                claim.job.id,
+                claim.lease,
+                progress=progress,
+                updated_at=now,
+                lease_expires_at=self._lease_until(now),
+            )
+            if not written:
+                job = await self._mine(conn, claim, JobState.EXECUTING)
+                if job is not None and job.cancel_requested:
+                    await states.cancel(
+                        conn,
+                        job,
+                        now=now,
+                        by=None,
+                        webhook_attempts=self.settings.webhook_max_attempts,
+                    )
+                return "stop"
             if draft is None and claim.progress_webhook:
                 await states.queue_webhook(
                     conn,
-                    job,
+                    claim.job,
                     state=JobState.EXECUTING,
                     now=now,
                     summary=message,
@@ -559,8 +586,23 @@ class Workers:
         # finishes it.
         async with self.database.write() as conn:
             recorded = await self._record_usage(conn, claim)
-            current = await self._mine(conn, claim, JobState.EXECUTING)
             now = clock.utcnow()
+            # Most jobs are still this worker's: the COMPLETE write checks so itself.
+            # Otherwise the job is locked and read to see what became of it.
+            if finish and await states.complete_held(
+                conn,
+                job,
+                claim.lease,
+                body,
+                now=now,
+                webhook_attempts=settings.webhook_max_attempts,
+                topic_name=plan.topic,
+                webhook=claim.webhook,
+            ):
+                current = None
+                stored = body
+            else:
+                current = await self._mine(conn, claim, JobState.EXECUTING)
             if current is None:
                 pass
             elif current.cancel_requested:

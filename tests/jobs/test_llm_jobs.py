@@ -323,6 +323,9 @@ async def test_usage_outlives_a_final_write_that_rolls_back(
     async def broken(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("the write failed")
 
+    # The write that completes a job still held by its worker, and the one for a job
+    # found changed meanwhile.
+    monkeypatch.setattr(states, "complete_held", broken)
     monkeypatch.setattr(states, "complete", broken)
     token = org.owner.token
     submitted = (await submit(client, token, model_id, "Revenue by region")).json()
