@@ -103,7 +103,7 @@ async def test_embed_user_filters(client: httpx.AsyncClient, org: Org) -> None:
     for external, name in (("ada@example.com", "Ada"), ("sales-42", "Grace")):
         body = {"contentPath": "/my", "externalId": external, "name": name}
         assert (await client.post(SESSION, json=body, headers=key)).status_code == 200
-    assert await names(client, org, 'userName eq "Ada@Example.com"', EMBED_USERS) == ["Ada"]
+    assert await names(client, org, 'userName eq "ada@example.com"', EMBED_USERS) == ["Ada"]
     assert await names(client, org, 'embedExternalId co "sales"', EMBED_USERS) == ["Grace"]
     # External ids are case-exact, as RFC 7643 has them.
     assert await names(client, org, 'embedExternalId eq "SALES-42"', EMBED_USERS) == []
@@ -112,6 +112,11 @@ async def test_embed_user_filters(client: httpx.AsyncClient, org: Org) -> None:
         "Grace",
     ]
     assert await names(client, org, 'userName ne "sales-42"', EMBED_USERS) == ["Ada"]
+    # userName's external id half is case-exact too; its address half is not.
+    assert await names(client, org, 'userName eq "Ada@Example.com"', EMBED_USERS) == []
+    assert await names(client, org, 'userName eq "Sales-42"', EMBED_USERS) == []
+    assert await names(client, org, 'userName eq "sales-42"', EMBED_USERS) == ["Grace"]
+    assert await names(client, org, 'userName sw "SALES"', EMBED_USERS) == []
     # Embed users are not in the members' list, whatever the filter.
     assert await names(client, org, 'userName eq "ada@example.com"') == []
 
