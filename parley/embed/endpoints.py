@@ -3,7 +3,9 @@ and the redemption the embedded page makes with a session id."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 from urllib.parse import urlencode
@@ -266,17 +268,36 @@ async def _checked(request: Request, check: Callable[[], Awaitable[T]], *, refus
     raise _too_many(retry)
 
 
+# The secrets found for recent URLs sent to /embed/login: the page's GET finds one and
+# its POST need not try every secret on the server again. Only a hint, per process: the
+# sign-in's write checks that secret again, so a removed secret still refuses.
+_RECENT: OrderedDict[str, signed.Signer] = OrderedDict()
+RECENT_URLS = 1024
+
+
+def _recent_key(query: str) -> str:
+    return hashlib.sha256(query.encode()).hexdigest()
+
+
 async def signing_organization(request: Request, query: str) -> signed.Signer:
     """The secret that signed a URL sent to ``/embed/login``, and so its organization,
     found in a read of its own so the write that signs in is not held while secrets are
     tried."""
     database: Database = request.app.state.database
+    key = _recent_key(query)
+    known = _RECENT.get(key)
+    if known is not None:
+        return known
 
     async def find() -> signed.Signer:
         async with database.read() as conn:
             return await signed.signing_organization(conn, query, _box(request))
 
-    return await _checked(request, find, refuse_first=True)
+    found = await _checked(request, find, refuse_first=True)
+    _RECENT[key] = found
+    while len(_RECENT) > RECENT_URLS:
+        _RECENT.popitem(last=False)
+    return found
 
 
 async def _own_signer(request: Request, org_id: uuid.UUID, query: str) -> signed.Signer:

@@ -456,3 +456,31 @@ async def test_a_mismatch_with_an_unreadable_secret_counts_as_a_failed_attempt(
     answers = [await login(client, login_url, v1_params("x" * 32, login_url)) for _ in range(21)]
     assert [a.status_code for a in answers] == [400] * 20 + [429]
     refused(answers[0], "cannot read one of them")
+
+
+async def test_the_shared_login_url_tries_the_secrets_once_for_the_page_and_its_sign_in(
+    client: httpx.AsyncClient, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = await add(client, org, "Production")
+    await add(client, org, "Staging")
+    login_url = shared(made["loginUrl"])
+    tried: list[int] = []
+    matches = signed._matches
+
+    def counted(rows: Any, *args: Any) -> Any:
+        tried.append(len(rows))
+        return matches(rows, *args)
+
+    monkeypatch.setattr(signed, "_matches", counted)
+    params = v1_params(made["secret"], login_url)
+    assert (await client.get("/embed/login", params=params)).status_code == 200
+    assert (await login(client, login_url, params)).status_code == 200
+    # Every secret once, for the page; the sign-in's write checks only the one found.
+    assert tried == [2, 1]
+    refused(await login(client, login_url, params), "already used")
+    # Removing the secret stops a URL the page already found the secret for.
+    fresh = v1_params(made["secret"], login_url)
+    assert (await client.get("/embed/login", params=fresh)).status_code == 200
+    gone = await client.delete(f"{SECRETS}/{made['id']}", headers=bearer(org.org_key))
+    assert gone.status_code == 204
+    refused(await login(client, login_url, fresh), "signature does not match")
