@@ -3,7 +3,9 @@ and the redemption the embedded page makes with a session id."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 from urllib.parse import urlencode
@@ -236,54 +238,98 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def _checked(request: Request, check: Callable[[], Awaitable[T]]) -> T:
-    """``check`` of a login URL's signature, with failures counted against the client's
-    address as failed authentications: past the limit it gets 429 and no more checks."""
-    throttle: FailureThrottle = request.app.state.auth_throttle
-    client = _client(request)
-    retry = await throttle.refusing(client)
-    if retry is None:
-        try:
-            return await check()
-        except signed.SignatureRefused:
-            retry = await throttle.failed(client)
-            if retry is None:
-                raise
-    raise TooManyRequests(
+def _too_many(retry: int) -> TooManyRequests:
+    return TooManyRequests(
         "Too many failed sign-ins from this address; try again later",
         headers={"Retry-After": str(retry)},
     )
 
 
-async def signing_organization(request: Request, query: str) -> uuid.UUID:
-    """The organization whose embed secret signed a URL sent to ``/embed/login``, found
-    in a read of its own so the write that signs in is not held while secrets are tried."""
-    database: Database = request.app.state.database
+async def _checked(request: Request, check: Callable[[], Awaitable[T]], *, refuse_first: bool) -> T:
+    """``check`` of a login URL's signature, with failures counted against the client's
+    address as failed authentications: past the limit a failure gets 429.
 
-    async def find() -> uuid.UUID:
+    With ``refuse_first`` an address already over the limit gets 429 before any check:
+    for the shared login URL, where a check tries every secret on the server. An
+    organization's own login URL tries only its few secrets, so it always checks and
+    only counts failures: a good URL from an address someone else filled still signs in."""
+    throttle: FailureThrottle = request.app.state.auth_throttle
+    client = _client(request)
+    if refuse_first:
+        retry = await throttle.refusing(client)
+        if retry is not None:
+            raise _too_many(retry)
+    try:
+        return await check()
+    except signed.SignatureRefused:
+        retry = await throttle.failed(client)
+        if retry is None:
+            raise
+    raise _too_many(retry)
+
+
+# The secrets found for recent URLs sent to /embed/login: the page's GET finds one and
+# its POST need not try every secret on the server again. Only a hint, per process: the
+# sign-in's write checks that secret again, so a removed secret still refuses.
+_RECENT: OrderedDict[str, signed.Signer] = OrderedDict()
+RECENT_URLS = 1024
+
+
+def _recent_key(query: str) -> str:
+    return hashlib.sha256(query.encode()).hexdigest()
+
+
+async def signing_organization(request: Request, query: str) -> signed.Signer:
+    """The secret that signed a URL sent to ``/embed/login``, and so its organization,
+    found in a read of its own so the write that signs in is not held while secrets are
+    tried."""
+    database: Database = request.app.state.database
+    key = _recent_key(query)
+    known = _RECENT.get(key)
+    if known is not None:
+        return known
+
+    async def find() -> signed.Signer:
         async with database.read() as conn:
             return await signed.signing_organization(conn, query, _box(request))
 
-    return await _checked(request, find)
+    found = await _checked(request, find, refuse_first=True)
+    _RECENT[key] = found
+    while len(_RECENT) > RECENT_URLS:
+        _RECENT.popitem(last=False)
+    return found
 
 
-async def _sign_in(request: Request, org_id: uuid.UUID, query: str, sent_to: str) -> Response:
+async def _own_signer(request: Request, org_id: uuid.UUID, query: str) -> signed.Signer:
+    """The organization's secret that signed a URL sent to its own login URL, found in
+    a read, as for the shared one."""
+    database: Database = request.app.state.database
+
+    async def find() -> signed.Signer:
+        async with database.read() as conn:
+            return await signed.signer(conn, org_id, query, _box(request))
+
+    return await _checked(request, find, refuse_first=False)
+
+
+async def _sign_in(request: Request, found: signed.Signer, query: str, sent_to: str) -> Response:
     database: Database = request.app.state.database
 
     async def run() -> sessions.Redeemed:
         async with database.write() as conn:
-            return await signed.sign_in(conn, org_id, query, sent_to=sent_to, box=_box(request))
+            return await signed.sign_in(conn, found, query, sent_to=sent_to, box=_box(request))
 
-    return _signed_in(await _checked(request, run))
+    # The write checks the one secret found again, in case it was removed meanwhile.
+    return _signed_in(await _checked(request, run, refuse_first=False))
 
 
 @router.post("/embed/{org_id}/login", include_in_schema=False)
 async def signed_login(request: Request, org_id: uuid.UUID, body: SignedLoginRequest) -> Response:
     """The embedded page's sign-in with a standard SSO URL: its signature is the
     credential, so no token."""
-    return await _sign_in(
-        request, org_id, body.query.lstrip("?"), _signed_login_url(request, org_id)
-    )
+    query = body.query.lstrip("?")
+    found = await _own_signer(request, org_id, query)
+    return await _sign_in(request, found, query, _signed_login_url(request, org_id))
 
 
 @router.post("/embed/login", include_in_schema=False)
@@ -291,9 +337,9 @@ async def shared_signed_login(request: Request, body: SignedLoginRequest) -> Res
     """The same sign-in for a URL sent to the login URL Omni's SDK builds, which names no
     organization: the secret that made the signature says whose it is."""
     query = body.query.lstrip("?")
-    org_id = await signing_organization(request, query)
+    found = await signing_organization(request, query)
     public = request.app.state.settings.resolved_public_url
-    return await _sign_in(request, org_id, query, signed.shared_login_url(public))
+    return await _sign_in(request, found, query, signed.shared_login_url(public))
 
 
 @router.post("/embed/redeem", include_in_schema=False)

@@ -27,10 +27,11 @@ async def _policy(request: Request, org_id: uuid.UUID | None) -> str:
 
 async def _signer(request: Request) -> uuid.UUID | None:
     try:
-        return await endpoints.signing_organization(request, request.url.query)
+        found = await endpoints.signing_organization(request, request.url.query)
     except ApiError:
         # The page's script posts the URL back and shows why it cannot sign in.
         return None
+    return found.organization_id
 
 
 @router.api_route("/embed/login", methods=["GET", "HEAD"])

@@ -8,7 +8,8 @@ so are string comparisons except on identifiers (``id``, ``externalId``,
 On the embed variant, ``userName`` also matches the embed user's external id: Omni's
 embed users carry a made-up address as their userName, and an application that names
 its users by address (Omni's agentic chat demo, for one) looks them up with
-``userName eq "<the address it passed as externalId>"``."""
+``userName eq "<the address it passed as externalId>"``. The external id half of that
+match compares case-exact, as external ids always do."""
 
 from __future__ import annotations
 
@@ -60,9 +61,19 @@ def _one(value: Any) -> list[Any]:
     return [] if value is None else [value]
 
 
+class _CaseExact(str):
+    """A value compared case-exact under an attribute whose other values are not."""
+
+    __slots__ = ()
+
+
+def _embed_user_names(member: Member) -> list[Any]:
+    return [member.email, *(_CaseExact(v) for v in _one(member.external_id))]
+
+
 def _attributes(embed: bool) -> dict[str, Attribute]:
     user_names: Callable[[Member], list[Any]] = (
-        (lambda m: [m.email, *_one(m.external_id)]) if embed else (lambda m: [m.email])
+        _embed_user_names if embed else (lambda m: [m.email])
     )
     return {
         "id": Attribute(lambda m: [str(m.id)], case_exact=True),
@@ -175,14 +186,15 @@ class _Check(FilterVisitor[None]):
         _Check(self.known, parent + ".").visit(node.val_filter)
 
 
-def _comparable(attribute: Attribute, value: Any) -> Any:
-    if isinstance(value, str) and not attribute.case_exact:
+def _comparable(case_exact: bool, value: Any) -> Any:
+    if isinstance(value, str) and not case_exact:
         return value.casefold()
-    return value
+    return str(value) if isinstance(value, _CaseExact) else value
 
 
 def _compare(attribute: Attribute, actual: Any, op: CompareOperator, expected: Any) -> bool:
-    left, right = _comparable(attribute, actual), _comparable(attribute, expected)
+    exact = attribute.case_exact or isinstance(actual, _CaseExact)
+    left, right = _comparable(exact, actual), _comparable(exact, expected)
     if op in STRING_OPERATORS:
         if not isinstance(left, str) or not isinstance(right, str):
             return False

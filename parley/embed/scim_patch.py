@@ -4,7 +4,12 @@ scim2-models reads each operation's path (attribute names, schema URNs, value fi
 this module says which of a member's attributes the path names and what the operation
 does to it. A member's ``displayName``, ``active`` and Omni's user attributes change;
 its identifiers (``userName``, ``externalId``, ``emails``, …) do not, though setting
-one to the value it already has is accepted, as identity providers often send it."""
+one to the value it already has is accepted, as identity providers often send it.
+
+An operation without a path carries a whole user, as identity providers send it on
+every update: there, attributes of RFC 7643's User that Parley does not store (``name``,
+``phoneNumbers``, the enterprise extension, …) are ignored rather than refused, so the
+change the request does make (``displayName``, ``active``) is not lost."""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from scim2_models import SCIMException
-from scim2_models.path import AttrPath, Path
+from scim2_models.path import AttrPath, Path, ValuePath
 
 from parley.embed.directory import Member
 from parley.embed.scim_filter import ATTRIBUTES, CORE_SCHEMA
@@ -21,6 +26,26 @@ from parley.http.errors import BadRequest
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 _IDENTIFIERS = ("username", "externalid", "embedexternalid", "id", "emails", "emails.value")
 _READ_ONLY = ("groups", "meta", "embedemail", "embedentity", "schemas")
+# RFC 7643's User attributes (and its enterprise extension) that a member does not hold.
+_NOT_STORED = (
+    "name",
+    "nickname",
+    "profileurl",
+    "title",
+    "usertype",
+    "preferredlanguage",
+    "locale",
+    "timezone",
+    "password",
+    "phonenumbers",
+    "ims",
+    "photos",
+    "addresses",
+    "entitlements",
+    "roles",
+    "x509certificates",
+)
+_ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:user"
 
 
 class PatchError(BadRequest):
@@ -74,7 +99,8 @@ class _Patch:
             self.changes[ATTRIBUTES] = self.attributes
         return self.changes
 
-    def operation(self, op: str, path: str | None, value: Any) -> None:
+    def operation(self, op: str, path: str | None, value: Any, *, whole: bool = False) -> None:
+        """One operation; ``whole`` for a key of a path-less operation's value."""
         if path is None:
             if op == "remove":
                 raise NoTarget("A remove operation needs a path")
@@ -83,8 +109,8 @@ class _Patch:
             for key, item in value.items():
                 if key.lower() == CORE_SCHEMA and isinstance(item, dict):
                     self.operation(op, None, item)
-                elif key != "schemas":
-                    self.operation(op, key, item)
+                elif key != "schemas" and key.lower() != _ENTERPRISE:
+                    self.operation(op, key, item, whole=True)
             return
         if path.lower() == ATTRIBUTES.lower():
             self._all_attributes(op, value)
@@ -95,9 +121,13 @@ class _Patch:
             raise InvalidPath(f"path {path!r}: {error}") from error
         if parsed is None:
             raise InvalidPath("path: empty")
-        if not isinstance(parsed, AttrPath):
-            self._identifier(op, path, value)
+        if isinstance(parsed, ValuePath):
+            # emails[type eq "work"].value names the member's one address.
+            key = _name(parsed.attr_path) + (f".{parsed.sub_attr}" if parsed.sub_attr else "")
+            self._identifier(op, path, key.lower(), value)
             return
+        if not isinstance(parsed, AttrPath):
+            raise InvalidPath(f"path {path!r}: not an attribute of a member")
         uri = (parsed.uri or "").lower()
         if uri == ATTRIBUTES.lower():
             if parsed.sub_attr:
@@ -106,7 +136,7 @@ class _Patch:
         elif uri and uri != CORE_SCHEMA:
             raise InvalidPath(f"path {path!r}: no such schema for a member")
         else:
-            self._core(op, path, parsed, value)
+            self._core(op, path, parsed, value, whole=whole)
 
     def _all_attributes(self, op: str, value: Any) -> None:
         if op == "remove":
@@ -124,7 +154,7 @@ class _Patch:
         else:
             self.attributes[key] = value
 
-    def _core(self, op: str, path: str, parsed: AttrPath, value: Any) -> None:
+    def _core(self, op: str, path: str, parsed: AttrPath, value: Any, *, whole: bool) -> None:
         name = (parsed.attr + (f".{parsed.sub_attr}" if parsed.sub_attr else "")).lower()
         if name == "displayname":
             if op == "remove":
@@ -135,12 +165,15 @@ class _Patch:
                 raise Immutable("active cannot be removed")
             self.changes["active"] = _boolean(value)
         elif name in _IDENTIFIERS or name.split(".")[0] in _READ_ONLY:
-            self._identifier(op, path, value)
+            self._identifier(op, path, name, value)
+        elif whole and name.split(".")[0] in _NOT_STORED:
+            return
         else:
             raise InvalidPath(f"path {path!r}: a member has no such attribute")
 
-    def _identifier(self, op: str, path: str, value: Any) -> None:
-        """Accept a write of the value already there; refuse any other change."""
+    def _identifier(self, op: str, path: str, name: str, value: Any) -> None:
+        """Accept a write of the value already there; refuse any other change. ``name``
+        is the attribute the path names, in lower case, without the core schema's URN."""
         member = self.member
         known: dict[str, list[str | None]] = {
             "username": [member.email],
@@ -149,10 +182,28 @@ class _Patch:
             "embedexternalid": [member.external_id],
             "id": [str(member.id)],
         }
-        same = known.get(path.lower(), [])
-        if op != "remove" and isinstance(value, str) and value.lower() in _lower(same):
+        same = _lower(known.get(name, []))
+        if op != "remove" and isinstance(value, str) and value.lower() in same:
+            return
+        if op != "remove" and name == "emails" and _same_emails(value, member.email):
             return
         raise Immutable(f"{path} cannot be changed")
+
+
+def _same_emails(value: Any, email: str) -> bool:
+    """An ``emails`` value that lists only the member's own address."""
+    if not isinstance(value, list) or not value:
+        return False
+    return all(
+        isinstance(entry, dict)
+        and isinstance(entry.get("value"), str)
+        and entry["value"].lower() == email.lower()
+        for entry in value
+    )
+
+
+def _name(path: AttrPath) -> str:
+    return path.attr + (f".{path.sub_attr}" if path.sub_attr else "")
 
 
 def _lower(values: list[str | None]) -> list[str]:

@@ -37,12 +37,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
+import anyio.to_thread
 from pydantic import ValidationError
 from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from parley.embed import sessions
+from parley.embed import directory, sessions
 from parley.embed.sessions import EmbedUserRequest, Redeemed
 from parley.http.errors import BadRequest, Conflict, NotFound
 from parley.kit import clock
@@ -212,23 +213,50 @@ def _matches(
     return found, unreadable
 
 
-async def _signer(
-    conn: AsyncConnection, org_id: uuid.UUID, box: SecretBox, payload: str, signature: str
-) -> Signer:
-    """The organization's secret that made this signature."""
-    given = _signature(signature, _OWN)
+async def _tried(
+    rows: Sequence[tuple[uuid.UUID, uuid.UUID, str]], box: SecretBox, payload: str, given: bytes
+) -> tuple[list[Signer], bool]:
+    # Up to SHARED_LOGIN_SECRETS unsealings and HMACs: off the event loop, so one
+    # unauthenticated request does not stall every other request the server handles.
+    return await anyio.to_thread.run_sync(_matches, rows, box, payload, given)
+
+
+async def signer(conn: AsyncConnection, org_id: uuid.UUID, query: str, box: SecretBox) -> Signer:
+    """The organization's secret that made the signature of a URL sent to its own login
+    URL. A read is enough: ``sign_in`` checks that secret again in its write."""
+    params = _parameters(query)
+    given = _signature(params["signature"], _OWN)
     rows = await _sealed(conn, _SEALED.where(embed_secrets.c.organization_id == org_id))
-    found, unreadable = _matches(rows, box, payload, given)
+    found, unreadable = await _tried(rows, box, params["payload"], given)
     if len(found) == 1:
         return found[0]
     if unreadable:
-        raise LoginRefused(
-            "This server cannot read one of the organization's embed secrets: add a new one"
+        # Still a signature no readable secret made: counted as a failed attempt.
+        raise SignatureRefused(
+            "The login URL's signature does not match any of the organization's readable "
+            "embed secrets, and this server cannot read one of them: add a new one"
         )
     raise SignatureRefused(f"The login URL's signature does not match {_OWN}")
 
 
-async def signing_organization(conn: AsyncConnection, query: str, box: SecretBox) -> uuid.UUID:
+async def _still_signs(
+    conn: AsyncConnection, found: Signer, box: SecretBox, payload: str, signature: str
+) -> None:
+    """The secret found in a read still exists and made this signature: one HMAC."""
+    given = _signature(signature, _OWN)
+    rows = await _sealed(
+        conn,
+        _SEALED.where(
+            embed_secrets.c.id == found.secret_id,
+            embed_secrets.c.organization_id == found.organization_id,
+        ),
+    )
+    matched, _ = _matches(rows, box, payload, given)
+    if matched != [found]:
+        raise SignatureRefused(f"The login URL's signature does not match {_OWN}")
+
+
+async def signing_organization(conn: AsyncConnection, query: str, box: SecretBox) -> Signer:
     """The organization whose embed secret signed a URL sent to the shared login URL.
 
     Exactly one secret on the server must have made the signature: a URL that two would
@@ -244,10 +272,10 @@ async def signing_organization(conn: AsyncConnection, query: str, box: SecretBox
             "/embed/login tries for one URL: sign for the organization's own login URL, "
             "/embed/<organization id>/login"
         )
-    found, _ = _matches(rows, box, params["payload"], given)
+    found, _ = await _tried(rows, box, params["payload"], given)
     if len(found) != 1:
         raise SignatureRefused(f"The login URL's signature does not match {_ANY}")
-    return found[0].organization_id
+    return found[0]
 
 
 # -- the login URL ------------------------------------------------------------------------
@@ -303,10 +331,10 @@ def _expiry(payload: dict[str, Any], now: datetime) -> datetime:
         raise LoginRefused("exp: Unix seconds, a whole number")
     if exp > (now + MAX_LIFETIME + LEEWAY).timestamp():
         raise LoginRefused("exp: at most seven days ahead")
-    expires = datetime.fromtimestamp(exp, UTC)
-    if expires + LEEWAY < now:
+    # Compared as numbers first: a time far in the past is no datetime at all.
+    if exp < (now - LEEWAY).timestamp():
         raise LoginRefused("The login URL has expired: make a new one")
-    return expires
+    return datetime.fromtimestamp(exp, UTC)
 
 
 def _user(payload: dict[str, Any]) -> EmbedUserRequest:
@@ -341,13 +369,16 @@ async def _spend(
 
 
 async def sign_in(
-    conn: AsyncConnection, org_id: uuid.UUID, query: str, *, sent_to: str, box: SecretBox
+    conn: AsyncConnection, found: Signer, query: str, *, sent_to: str, box: SecretBox
 ) -> Redeemed:
-    """Check a standard SSO URL's query and sign its user in, once. ``sent_to`` is the
-    login URL it came to, which its signed ``loginUrl`` must name."""
+    """Check a standard SSO URL's query and sign its user in, once. ``found`` is the
+    secret a read found to have signed it (``signer`` or ``signing_organization``),
+    checked again here; ``sent_to`` is the login URL it came to, which its signed
+    ``loginUrl`` must name."""
+    org_id = found.organization_id
     params = _parameters(query)
     # The signature is checked before the payload is even inflated.
-    signer = await _signer(conn, org_id, box, params["payload"], params["signature"])
+    await _still_signs(conn, found, box, params["payload"], params["signature"])
     payload = _payload(params["payload"])
     now = clock.utcnow()
     expires = _expiry(payload, now)
@@ -355,9 +386,13 @@ async def sign_in(
         raise LoginRefused(f"loginUrl: this login URL is {sent_to}")
     body = _user(payload)
     path = body.content_path()
+    known = await directory.by_external_id(conn, org_id, body.externalId)
+    if known is not None and not known.active:
+        # Deactivated through SCIM: a signed URL, alive up to seven days, does not undo it.
+        raise LoginRefused("This embed user is deactivated: the organization must reactivate it")
     await _spend(conn, org_id, str(payload["nonce"]), expires, now)
     await conn.execute(
-        update(embed_secrets).where(embed_secrets.c.id == signer.secret_id).values(last_used_at=now)
+        update(embed_secrets).where(embed_secrets.c.id == found.secret_id).values(last_used_at=now)
     )
     member = await sessions.upsert_user(conn, org_id, body)
     length = (await sessions.settings_of(conn, org_id)).sessionLengthMinutes

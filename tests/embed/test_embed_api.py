@@ -47,11 +47,16 @@ async def test_generate_session_upserts_the_user_and_redeems_once(
     assert login.path == "/embed/login"
     assert parse_qs(login.query) == {"sessionId": [session.sessionId]}
 
-    # The demo's lookup: userName names the address the application passed as externalId.
+    # The demo's lookup: userName names the address the application passed as externalId,
+    # compared case-exact as external ids are.
     direct = await client.get(
-        EMBED_USERS, params={"filter": 'userName eq "ADA@example.com"'}, headers=key
+        EMBED_USERS, params={"filter": 'userName eq "ada@example.com"'}, headers=key
     )
     assert check(ScimEmbedList, direct.json()).totalResults == 1
+    other_case = await client.get(
+        EMBED_USERS, params={"filter": 'userName eq "ADA@example.com"'}, headers=key
+    )
+    assert check(ScimEmbedList, other_case.json()).totalResults == 0
     listed = check(ScimEmbedList, (await client.get(EMBED_USERS, headers=key)).json())
     assert [str(u.id) for u in listed.Resources] == [u["id"] for u in direct.json()["Resources"]]
     (user,) = listed.Resources

@@ -103,7 +103,7 @@ async def test_embed_user_filters(client: httpx.AsyncClient, org: Org) -> None:
     for external, name in (("ada@example.com", "Ada"), ("sales-42", "Grace")):
         body = {"contentPath": "/my", "externalId": external, "name": name}
         assert (await client.post(SESSION, json=body, headers=key)).status_code == 200
-    assert await names(client, org, 'userName eq "Ada@Example.com"', EMBED_USERS) == ["Ada"]
+    assert await names(client, org, 'userName eq "ada@example.com"', EMBED_USERS) == ["Ada"]
     assert await names(client, org, 'embedExternalId co "sales"', EMBED_USERS) == ["Grace"]
     # External ids are case-exact, as RFC 7643 has them.
     assert await names(client, org, 'embedExternalId eq "SALES-42"', EMBED_USERS) == []
@@ -112,6 +112,11 @@ async def test_embed_user_filters(client: httpx.AsyncClient, org: Org) -> None:
         "Grace",
     ]
     assert await names(client, org, 'userName ne "sales-42"', EMBED_USERS) == ["Ada"]
+    # userName's external id half is case-exact too; its address half is not.
+    assert await names(client, org, 'userName eq "Ada@Example.com"', EMBED_USERS) == []
+    assert await names(client, org, 'userName eq "Sales-42"', EMBED_USERS) == []
+    assert await names(client, org, 'userName eq "sales-42"', EMBED_USERS) == ["Grace"]
+    assert await names(client, org, 'userName sw "SALES"', EMBED_USERS) == []
     # Embed users are not in the members' list, whatever the filter.
     assert await names(client, org, 'userName eq "ada@example.com"') == []
 
@@ -196,3 +201,35 @@ async def test_patch_operations(client: httpx.AsyncClient, org: Org) -> None:
         headers=key,
     )
     assert wrong_schema.status_code == 400 and wrong_schema.json()["schemas"] == [ERROR]
+
+    # Identifiers named by their URN or by a value filter (as Entra sends them on every
+    # update) are the same identifiers: their own value is accepted, another refused.
+    for path in (
+        "urn:ietf:params:scim:schemas:core:2.0:User:userName",
+        'emails[type eq "work"].value',
+    ):
+        same = await patch({"op": "replace", "path": path, "value": "Cy@acme.test"})
+        assert same.status_code == 200, (path, same.text)
+        other = await patch({"op": "replace", "path": path, "value": "z@acme.test"})
+        assert other.json()["scimType"] == "mutability", (path, other.text)
+
+    # A whole user without a path: what Parley does not store is ignored, identifiers
+    # at their own value are accepted, and the display name changes.
+    whole = {
+        "displayName": "B",
+        "name": {"givenName": "B", "familyName": "C"},
+        "phoneNumbers": [{"value": "555", "type": "work"}],
+        "userName": "cy@acme.test",
+        "emails": [{"value": "cy@acme.test", "type": "work", "primary": True}],
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"department": "X"},
+    }
+    done = await patch({"op": "replace", "value": whole})
+    assert done.status_code == 200, done.text
+    assert done.json()["displayName"] == "B"
+    for bad, scim_type in (
+        ({"displayName": "D", "bogus": 1}, "invalidPath"),
+        ({"displayName": "D", "emails": [{"value": "z@acme.test"}]}, "mutability"),
+    ):
+        response = await patch({"op": "replace", "value": bad})
+        assert response.json()["scimType"] == scim_type, (bad, response.text)
+    assert (await client.get(where, headers=key)).json()["displayName"] == "B"

@@ -4,7 +4,9 @@ tampered, replayed, expired, unknown-secret and unsigned URLs do not."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import threading
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -341,9 +343,144 @@ async def test_the_shared_login_url_bounds_the_secrets_it_tries_and_throttles_fa
     good = await login(client, login_url, v1_params(first["secret"], login_url))
     assert good.status_code == 429 and int(good.headers["retry-after"]) >= 1
     assert set(good.json()) == {"detail", "status"}
+    # An organization's own login URL checks a good URL before the throttle.
     own = first["loginUrl"]
-    assert (await login(client, own, v1_params(first["secret"], own))).status_code == 429
+    assert (await login(client, own, v1_params(first["secret"], own))).status_code == 200
     # The page still opens, framed by nobody, and its script shows the 429.
     page = await client.get("/embed/login", params=v1_params(first["secret"], login_url))
     assert page.status_code == 200
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+
+
+async def test_a_signed_url_does_not_reactivate_a_deactivated_embed_user(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    made = await add(client, org, "Production")
+    secret, login_url = made["secret"], made["loginUrl"]
+    first = await login(client, login_url, v1_params(secret, login_url))
+    assert first.status_code == 200, first.text
+    user_url = f"{EMBED_USERS}/{first.json()['userId']}"
+    off = {
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "path": "active", "value": False}],
+    }
+    patched = await client.patch(user_url, json=off, headers=bearer(org.org_key))
+    assert patched.status_code == 200, patched.text
+
+    # A URL signed before the deactivation, still within its seven days, is refused.
+    refused(await login(client, login_url, v1_params(secret, login_url)), "deactivated")
+    user = (await client.get(user_url, headers=bearer(org.org_key))).json()
+    assert user["active"] is False
+    # Another embed user of the organization still signs in.
+    other = v1_params(secret, login_url, externalId="kim@acme.test")
+    assert (await login(client, login_url, other)).status_code == 200
+
+
+async def test_failures_on_the_own_login_url_do_not_lock_out_a_good_url(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    made = await add(client, org, "Production")
+    secret, login_url = made["secret"], made["loginUrl"]
+    statuses = [
+        (await login(client, login_url, v1_params("x" * 32, login_url))).status_code
+        for _ in range(21)
+    ]
+    assert statuses == [400] * 20 + [429], statuses
+    # The organization's own login URL checks the signature before the throttle: a good
+    # URL from the same address still signs in; bad ones keep getting 429.
+    good = await login(client, login_url, v1_params(secret, login_url))
+    assert good.status_code == 200, good.text
+    bad = await login(client, login_url, v1_params("x" * 32, login_url))
+    assert bad.status_code == 429
+
+
+async def test_a_bad_signature_is_refused_without_the_write_turn_and_off_the_event_loop(
+    client: httpx.AsyncClient, database: Database, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = await add(client, org, "Production")
+    login_url = made["loginUrl"]
+    threads: list[int] = []
+    matches = signed._matches
+
+    def recorded(*args: Any) -> Any:
+        threads.append(threading.get_ident())
+        return matches(*args)
+
+    monkeypatch.setattr(signed, "_matches", recorded)
+    # While another request holds the write turn, a bad signature is still refused.
+    async with database.write():
+        bad = login(client, login_url, v1_params("x" * 32, login_url))
+        refused(await asyncio.wait_for(bad, timeout=10), "signature does not match")
+        shared_bad = login(client, shared(login_url), v1_params("x" * 32, login_url))
+        refused(await asyncio.wait_for(shared_bad, timeout=10), "signature does not match")
+    assert len(threads) == 2 and threading.get_ident() not in threads
+
+
+async def test_an_exp_no_clock_can_hold_is_refused_clearly(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    made = await add(client, org, "Production")
+    secret, login_url = made["secret"], made["loginUrl"]
+    for exp in (-(10**20), -(2**63), -(10**12)):
+        payload = encode_payload(
+            {
+                "loginUrl": login_url,
+                "contentPath": "/my",
+                "externalId": "x",
+                "name": "X",
+                "nonce": uuid.uuid4().hex,
+                "exp": exp,
+            }
+        )
+        params = {"payload": payload, "signature": sign_payload(secret, payload)}
+        refused(await login(client, login_url, params), "expired")
+
+
+async def test_a_mismatch_with_an_unreadable_secret_counts_as_a_failed_attempt(
+    client: httpx.AsyncClient, database: Database, org: Org
+) -> None:
+    made = await add(client, org, "Production")
+    secret, login_url = made["secret"], made["loginUrl"]
+    async with database.write() as conn:
+        await conn.execute(
+            insert(embed_secrets).values(
+                id=uuid.uuid4(),
+                organization_id=org.id,
+                name="Sealed under an old key",
+                sealed_secret="not-sealed-by-this-server",
+                created_at=clock.utcnow(),
+            )
+        )
+    # The readable secret still signs.
+    assert (await login(client, login_url, v1_params(secret, login_url))).status_code == 200
+    answers = [await login(client, login_url, v1_params("x" * 32, login_url)) for _ in range(21)]
+    assert [a.status_code for a in answers] == [400] * 20 + [429]
+    refused(answers[0], "cannot read one of them")
+
+
+async def test_the_shared_login_url_tries_the_secrets_once_for_the_page_and_its_sign_in(
+    client: httpx.AsyncClient, org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = await add(client, org, "Production")
+    await add(client, org, "Staging")
+    login_url = shared(made["loginUrl"])
+    tried: list[int] = []
+    matches = signed._matches
+
+    def counted(rows: Any, *args: Any) -> Any:
+        tried.append(len(rows))
+        return matches(rows, *args)
+
+    monkeypatch.setattr(signed, "_matches", counted)
+    params = v1_params(made["secret"], login_url)
+    assert (await client.get("/embed/login", params=params)).status_code == 200
+    assert (await login(client, login_url, params)).status_code == 200
+    # Every secret once, for the page; the sign-in's write checks only the one found.
+    assert tried == [2, 1]
+    refused(await login(client, login_url, params), "already used")
+    # Removing the secret stops a URL the page already found the secret for.
+    fresh = v1_params(made["secret"], login_url)
+    assert (await client.get("/embed/login", params=fresh)).status_code == 200
+    gone = await client.delete(f"{SECRETS}/{made['id']}", headers=bearer(org.org_key))
+    assert gone.status_code == 204
+    refused(await login(client, login_url, fresh), "signature does not match")
