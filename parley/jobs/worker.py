@@ -408,7 +408,9 @@ class Workers:
         claim.wake.set()
 
     async def _go(self, claim: Claim, message: str) -> None:
-        if claim.stopped:
+        # A cancel the watcher saw stops the job here, before its next step (a slow
+        # warehouse query, say); the deferred step write would find it only later.
+        if claim.stopped or claim.cancel_asked:
             raise Stopped
         if claim.progress_webhook:
             # Whoever asked for progress webhooks gets one per step, none merged.
