@@ -413,8 +413,17 @@ class Workers:
         if claim.stopped or claim.cancel_asked:
             raise Stopped
         if claim.progress_webhook:
-            # Whoever asked for progress webhooks gets one per step, none merged.
-            if await self._step(claim, message) == "stop":
+            # Whoever asked for progress webhooks gets one per step, none merged. A step
+            # whose write fails (a busy database) is logged and has no event; the job
+            # goes on, as with steps the progress writer writes.
+            try:
+                step = await self._step(claim, message)
+            except Exception as error:
+                log.warning(
+                    "job %s: could not write its progress: %s", claim.job.id, describe(error)
+                )
+                return
+            if step == "stop":
                 raise Stopped
             return
         self._show(claim, message)
@@ -436,8 +445,10 @@ class Workers:
             with anyio.CancelScope(shield=True):
                 try:
                     step = await self._step(claim, message, draft=draft)
-                except Exception:  # the heartbeat keeps the lease; the next step retries
-                    log.warning("job %s: could not write its progress", claim.job.id, exc_info=True)
+                except Exception as error:  # the heartbeat keeps the lease; the next step retries
+                    log.warning(
+                        "job %s: could not write its progress: %s", claim.job.id, describe(error)
+                    )
                     continue
             if step == "stop":
                 claim.stopped = True
