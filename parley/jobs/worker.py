@@ -241,11 +241,17 @@ class Workers:
             async with self.database.read() as conn:
                 if not await repository.work_waiting(conn, now=clock.utcnow()):
                     return None
-        claim = await self._claim(name)
+        while True:
+            claim = await self._claim(name)
+            if claim != "cancelled":
+                break
+            # A job taken over only to be cancelled: its webhook is due now, and the
+            # queue may hold work, so the claim looks again at once.
+            self.sender.wakeup.fire()
         self._claimed_last = claim is not None
         return claim
 
-    async def _claim(self, name: str) -> Claim | None:
+    async def _claim(self, name: str) -> Claim | Literal["cancelled"] | None:
         lease = f"{name}:{uuid.uuid4().hex[:12]}"
         async with self.database.write() as conn:
             # Read once the write has its turn: leases are measured from the claim, and
@@ -307,7 +313,7 @@ class Workers:
                 )
         self.changes.fire()
         if cancelled:
-            return None
+            return "cancelled"
         return Claim(job, lease, progress_webhook=progress_webhook, webhook=webhook is not None)
 
     async def run_claim(self, claim: Claim) -> None:

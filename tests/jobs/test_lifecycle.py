@@ -219,3 +219,26 @@ async def test_a_cancel_seen_while_planning_stops_the_job_before_its_query(
     assert trips == ["plan"]
     job = await state_of(client, token, job_id)
     assert job["state"] == "CANCELLED" and "completedAt" not in job
+
+
+async def test_a_taken_over_job_cancelled_by_the_claim_does_not_hold_up_the_queue(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, org: Org, model_id: str
+) -> None:
+    from parley.jobs import repository
+
+    token = org.owner.token
+    lost = (await submit(client, token, model_id, "Revenue by region")).json()["jobId"]
+    _, stale = await claimed(app)
+    assert (await cancel(client, token, lost)).json()["state"] == "EXECUTING"
+    # Its worker is lost with the cancel asked; meanwhile another job is queued.
+    async with database.write() as conn:
+        await repository.set_values(conn, stale.job.id, lease_expires_at=stale.job.created_at)
+    queued = (await submit(client, token, model_id, "Orders by status")).json()["jobId"]
+    pool = hand_worker(app)
+    wakeups = pool.sender.wakeup.ticket()
+    # One claim cancels the lost job and takes the queued one.
+    claim = await pool.claim("test")
+    assert claim is not None and str(claim.job.id) == queued
+    assert (await state_of(client, token, lost))["state"] == "CANCELLED"
+    # The webhook sender is woken for the cancelled job's event.
+    assert wakeups.is_set()
