@@ -241,11 +241,17 @@ class Workers:
             async with self.database.read() as conn:
                 if not await repository.work_waiting(conn, now=clock.utcnow()):
                     return None
-        claim = await self._claim(name)
+        while True:
+            claim = await self._claim(name)
+            if claim != "cancelled":
+                break
+            # A job taken over only to be cancelled: its webhook is due now, and the
+            # queue may hold work, so the claim looks again at once.
+            self.sender.wakeup.fire()
         self._claimed_last = claim is not None
         return claim
 
-    async def _claim(self, name: str) -> Claim | None:
+    async def _claim(self, name: str) -> Claim | Literal["cancelled"] | None:
         lease = f"{name}:{uuid.uuid4().hex[:12]}"
         async with self.database.write() as conn:
             # Read once the write has its turn: leases are measured from the claim, and
@@ -307,7 +313,7 @@ class Workers:
                 )
         self.changes.fire()
         if cancelled:
-            return None
+            return "cancelled"
         return Claim(job, lease, progress_webhook=progress_webhook, webhook=webhook is not None)
 
     async def run_claim(self, claim: Claim) -> None:
@@ -408,11 +414,22 @@ class Workers:
         claim.wake.set()
 
     async def _go(self, claim: Claim, message: str) -> None:
-        if claim.stopped:
+        # A cancel the watcher saw stops the job here, before its next step (a slow
+        # warehouse query, say); the deferred step write would find it only later.
+        if claim.stopped or claim.cancel_asked:
             raise Stopped
         if claim.progress_webhook:
-            # Whoever asked for progress webhooks gets one per step, none merged.
-            if await self._step(claim, message) == "stop":
+            # Whoever asked for progress webhooks gets one per step, none merged. A step
+            # whose write fails (a busy database) is logged and has no event; the job
+            # goes on, as with steps the progress writer writes.
+            try:
+                step = await self._step(claim, message)
+            except Exception as error:
+                log.warning(
+                    "job %s: could not write its progress: %s", claim.job.id, describe(error)
+                )
+                return
+            if step == "stop":
                 raise Stopped
             return
         self._show(claim, message)
@@ -434,8 +451,10 @@ class Workers:
             with anyio.CancelScope(shield=True):
                 try:
                     step = await self._step(claim, message, draft=draft)
-                except Exception:  # the heartbeat keeps the lease; the next step retries
-                    log.warning("job %s: could not write its progress", claim.job.id, exc_info=True)
+                except Exception as error:  # the heartbeat keeps the lease; the next step retries
+                    log.warning(
+                        "job %s: could not write its progress: %s", claim.job.id, describe(error)
+                    )
                     continue
             if step == "stop":
                 claim.stopped = True

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -17,6 +18,7 @@ from tests.factories import Org, bearer, make_member
 from tests.support.jobs import JOBS, claimed, hand_worker, submit, wait_final
 
 CONVERSATIONS = "/api/v1/ai/conversations"
+T = TypeVar("T")
 pytestmark = pytest.mark.parametrize("workers", [0])
 
 
@@ -188,3 +190,55 @@ async def test_chart_of_a_complete_job(
     assert (await wait_final(client, token, single["jobId"]))["state"] == "COMPLETE"
     flat = await client.get(f"{JOBS}/{single['jobId']}/vis", headers=bearer(token))
     assert flat.status_code == 422 and set(flat.json()) == {"error"}
+
+
+async def test_a_cancel_seen_while_planning_stops_the_job_before_its_query(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    org: Org,
+    model_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    token = org.owner.token
+    job_id = (await submit(client, token, model_id, "Revenue by region")).json()["jobId"]
+    pool, claim = await claimed(app)
+    assert (await cancel(client, token, job_id)).json()["state"] == "EXECUTING"
+    # The cancel watcher sees the request while the built-in planner plans: the job's
+    # first trip to the thread pool. The query (the second) must never run.
+    trips: list[str] = []
+    thread = pool._thread
+
+    async def watched(work: Callable[[], T]) -> T:
+        trips.append("plan" if not trips else "query")
+        result = await thread(work)
+        claim.cancel_asked = True
+        return result
+
+    monkeypatch.setattr(pool, "_thread", watched)
+    await pool.run_claim(claim)
+    assert trips == ["plan"]
+    job = await state_of(client, token, job_id)
+    assert job["state"] == "CANCELLED" and "completedAt" not in job
+
+
+async def test_a_taken_over_job_cancelled_by_the_claim_does_not_hold_up_the_queue(
+    app: FastAPI, client: httpx.AsyncClient, database: Database, org: Org, model_id: str
+) -> None:
+    from parley.jobs import repository
+
+    token = org.owner.token
+    lost = (await submit(client, token, model_id, "Revenue by region")).json()["jobId"]
+    _, stale = await claimed(app)
+    assert (await cancel(client, token, lost)).json()["state"] == "EXECUTING"
+    # Its worker is lost with the cancel asked; meanwhile another job is queued.
+    async with database.write() as conn:
+        await repository.set_values(conn, stale.job.id, lease_expires_at=stale.job.created_at)
+    queued = (await submit(client, token, model_id, "Orders by status")).json()["jobId"]
+    pool = hand_worker(app)
+    wakeups = pool.sender.wakeup.ticket()
+    # One claim cancels the lost job and takes the queued one.
+    claim = await pool.claim("test")
+    assert claim is not None and str(claim.job.id) == queued
+    assert (await state_of(client, token, lost))["state"] == "CANCELLED"
+    # The webhook sender is woken for the cancelled job's event.
+    assert wakeups.is_set()
