@@ -242,7 +242,7 @@ def test_killed_workers_lose_and_duplicate_nothing(fleet_env: dict[str, str]) ->
     asyncio.run(_crash_test(fleet_env, kills=3, jobs_per_kill=4))
 
 
-@pytest.mark.slow
+@pytest.mark.soak
 def test_fifty_worker_kills(fleet_env: dict[str, str]) -> None:
     asyncio.run(_crash_test(fleet_env, kills=50, jobs_per_kill=3))
 
