@@ -9,7 +9,6 @@ not name, so the published contract and the wire cannot drift apart.
 
 from __future__ import annotations
 
-import asyncio
 import types
 import typing
 from pathlib import Path
@@ -24,6 +23,7 @@ from pydantic import BaseModel
 from parley.config import Settings
 from parley.db.database import Database
 from tests.factories import Org, add_conversations, bearer, make_org, register_demo_model
+from tests.support.jobs import wait_final
 from tests.support.warehouses import NOW, small_warehouse_path
 
 
@@ -107,17 +107,6 @@ class Recorder:
             return
 
 
-async def _final(client: httpx.AsyncClient, token: str, job_id: str) -> dict[str, Any]:
-    for _ in range(600):
-        body: dict[str, Any] = (
-            await client.get(f"/api/v1/ai/jobs/{job_id}", headers=bearer(token))
-        ).json()
-        if body["state"] in {"COMPLETE", "FAILED", "CANCELLED"}:
-            return body
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"job {job_id} never finished")
-
-
 @pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 async def test_every_documented_body_fits_its_response_model(
     app: FastAPI,
@@ -142,7 +131,9 @@ async def test_every_documented_body_fits_its_response_model(
         assert submitted.status_code == 201, submitted.text
         job_id = submitted.json()["jobId"]
         conversation = submitted.json()["conversationId"]
-        assert (await _final(client, org.owner.token, job_id))["state"] == "COMPLETE"
+        assert (await wait_final(client, org.owner.token, job_id, seconds=30))[
+            "state"
+        ] == "COMPLETE"
         assert (await client.get(f"{ai}/jobs/{job_id}/result", headers=own)).status_code == 200
         assert (await client.post(f"{ai}/jobs/{job_id}/cancel", headers=own)).status_code == 200
         # A queued job, cancelled at once, shows the fields of that state too.
@@ -153,7 +144,7 @@ async def test_every_documented_body_fits_its_response_model(
         )
         assert follow.status_code == 201, follow.text
         await client.post(f"{ai}/jobs/{follow.json()['jobId']}/cancel", headers=own)
-        await _final(client, org.owner.token, follow.json()["jobId"])
+        await wait_final(client, org.owner.token, follow.json()["jobId"], seconds=30)
         for params in ({}, {"pageSize": "1"}, {"q": "question"}):
             listed = await client.get(f"{ai}/conversations", params=params, headers=key)
             assert listed.status_code == 200, listed.text
