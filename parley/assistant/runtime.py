@@ -110,6 +110,11 @@ class Runtimes:
             self._secrets = SecretBox.from_settings(self._settings)
         return self._secrets
 
+    def cached(self, model_id: uuid.UUID) -> ModelRuntime | None:
+        """The model's runtime if it is built, without waiting: safe from the event loop
+        (``get`` may hold the lock for as long as a build takes)."""
+        return self._cache.get(model_id)
+
     def get(
         self, model_id: uuid.UUID, definition: dict[str, Any], connection_url: str
     ) -> ModelRuntime:

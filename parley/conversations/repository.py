@@ -10,11 +10,14 @@ from typing import Any
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    FromClause,
     Select,
     String,
+    Update,
     bindparam,
     exists,
     func,
+    literal,
     or_,
     select,
     tuple_,
@@ -241,6 +244,30 @@ async def touch(
 ) -> bool:
     """``unnamed``: the name to give the conversation unless it has one (its first
     answer names it), in the same statement."""
+    statement = touch_update(
+        org_id,
+        conversation_id,
+        updated_at,
+        last_user_prompt=last_user_prompt,
+        name=name,
+        unnamed=unnamed,
+    )
+    result = await conn.execute(statement)
+    return result.rowcount > 0
+
+
+def touch_update(
+    org_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    updated_at: datetime,
+    *,
+    last_user_prompt: str | None = None,
+    name: str | None = None,
+    unnamed: str | None = None,
+    when: FromClause | None = None,
+) -> Update:
+    """``touch``'s statement. With ``when`` (a ``WITH`` clause's rows), the
+    conversation is touched only if ``when`` yields a row."""
     values: dict[str, Any] = {"updated_at": updated_at}
     if last_user_prompt is not None:
         values["last_user_prompt"] = last_user_prompt
@@ -248,12 +275,14 @@ async def touch(
         values["name"] = name
     elif unnamed is not None:
         values["name"] = func.coalesce(_c.name, unnamed)
-    result = await conn.execute(
+    statement = (
         conversations.update()
         .where(*readable(org_id, None), _c.id == conversation_id)
         .values(**values)
     )
-    return result.rowcount > 0
+    if when is not None:
+        statement = statement.where(select(literal(1)).select_from(when).exists())
+    return statement
 
 
 async def get(

@@ -164,6 +164,20 @@ class Database:
                 yield conn
 
     @asynccontextmanager
+    async def one_statement(self) -> AsyncIterator[AsyncConnection]:
+        """PostgreSQL only: a connection on which each statement is a transaction of its
+        own, for a write that one statement makes whole (data-modifying ``WITH``
+        clauses): no BEGIN and COMMIT round trips around it. SQLite has no such
+        statements; its writers use ``write()``."""
+        if self.is_sqlite:
+            raise RuntimeError("one-statement writes are for PostgreSQL")
+        async with self.engine.connect() as conn:
+            # asyncpg's autocommit is the driver not sending BEGIN: set and reset on the
+            # client side, without a round trip of its own.
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
+
+    @asynccontextmanager
     async def writer(self) -> AsyncIterator[AsyncConnection]:
         """A connection that writes (BEGIN IMMEDIATE on SQLite, in this process's turn),
         its transaction not yet begun: for work that must set up the connection first,

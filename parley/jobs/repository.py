@@ -11,8 +11,11 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    FromClause,
+    Insert,
     Join,
     Row,
+    Update,
     and_,
     any_,
     case,
@@ -25,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.db.statements import insert_row
 from parley.jobs import notices
 from parley.jobs.records import (
     RUNNING,
@@ -102,6 +106,12 @@ async def set_if_held(
     """Change a job that ``lease`` holds, executing, with no cancel asked for: the check
     and the change in one guarded statement (no row read and locked first). False when
     the job is not so; the caller then locks it to see why."""
+    result = await conn.execute(held_update(conn, job_id, lease, **values))
+    return result.rowcount > 0
+
+
+def held_update(conn: AsyncConnection, job_id: uuid.UUID, lease: str, **values: object) -> Update:
+    """``set_if_held``'s statement, announcing the change."""
     statement = (
         update(jobs)
         .where(
@@ -112,8 +122,7 @@ async def set_if_held(
         )
         .values(**values)
     )
-    result = await conn.execute(notices.announcing(conn, statement, notices.CHANGED))
-    return result.rowcount > 0
+    return notices.announcing(conn, statement, notices.CHANGED)
 
 
 async def claim(
@@ -301,16 +310,38 @@ async def add_message(
     now: datetime,
 ) -> None:
     await conn.execute(
-        messages.insert().values(
-            id=uuid.uuid4(),
-            organization_id=org_id,
+        message_insert(
+            org_id=org_id,
             conversation_id=conversation_id,
             role=role,
             text=text,
             job_id=job_id,
-            created_at=now,
+            now=now,
         )
     )
+
+
+def message_insert(
+    *,
+    org_id: uuid.UUID,
+    conversation_id: uuid.UUID,
+    role: str,
+    text: str,
+    job_id: uuid.UUID,
+    now: datetime,
+    when: FromClause | None = None,
+) -> Insert:
+    """``add_message``'s statement; ``when``: see ``db.statements.insert_row``."""
+    values = {
+        "id": uuid.uuid4(),
+        "organization_id": org_id,
+        "conversation_id": conversation_id,
+        "role": role,
+        "text": text,
+        "job_id": job_id,
+        "created_at": now,
+    }
+    return insert_row(messages, values, when=when)
 
 
 # -- the webhook outbox ----------------------------------------------------------------
@@ -339,18 +370,34 @@ async def add_delivery(
     now: datetime,
 ) -> None:
     await conn.execute(
-        webhook_deliveries.insert().values(
-            id=uuid.UUID(payload["event_id"]),
-            job_id=job_id,
-            event=event,
-            payload=payload,
-            status="pending",
-            attempts=0,
-            max_attempts=max_attempts,
-            next_attempt_at=now,
-            created_at=now,
+        delivery_insert(
+            job_id=job_id, event=event, payload=payload, max_attempts=max_attempts, now=now
         )
     )
+
+
+def delivery_insert(
+    *,
+    job_id: uuid.UUID,
+    event: str,
+    payload: JsonObject,
+    max_attempts: int,
+    now: datetime,
+    when: FromClause | None = None,
+) -> Insert:
+    """``add_delivery``'s statement; ``when``: see ``db.statements.insert_row``."""
+    values = {
+        "id": uuid.UUID(payload["event_id"]),
+        "job_id": job_id,
+        "event": event,
+        "payload": payload,
+        "status": "pending",
+        "attempts": 0,
+        "max_attempts": max_attempts,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    return insert_row(webhook_deliveries, values, when=when)
 
 
 async def claim_delivery(

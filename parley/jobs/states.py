@@ -8,8 +8,10 @@ change; whoever calls these inside one ``Database.write()`` gets all or nothing.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import FromClause, Insert, Select, Update, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.conversations import repository as conversations
@@ -17,6 +19,7 @@ from parley.jobs import repository, results
 from parley.jobs.records import FINAL, Job, JobState
 from parley.kit.json import JsonObject
 from parley.kit.timestamps import to_wire
+from parley.tables import job_webhooks, jobs
 
 NOT_ANSWERED = "I could not answer that."
 
@@ -120,22 +123,8 @@ async def _answered(
 ) -> None:
     """What a completed job implies beside its row: the answer in the conversation, the
     conversation's ``updatedAt`` (and name, if it has none) and the final webhook."""
-    await repository.add_message(
-        conn,
-        org_id=job.organization_id,
-        conversation_id=job.conversation_id,
-        role="assistant",
-        text=result["message"],
-        job_id=job.id,
-        now=now,
-    )
-    await conversations.touch(
-        conn,
-        job.organization_id,
-        job.conversation_id,
-        now,
-        unnamed=results.title(job.prompt),
-    )
+    for statement in _answer_writes(job, result, now=now):
+        await conn.execute(statement)
     if webhook:
         await queue_webhook(
             conn,
@@ -145,6 +134,93 @@ async def _answered(
             summary=result.get("resultSummary"),
             max_attempts=webhook_attempts,
         )
+
+
+def _answer_writes(
+    job: Job, result: JsonObject, *, now: datetime, when: FromClause | None = None
+) -> list[Insert | Update]:
+    """The answer as a message of the conversation, and the conversation touched (named
+    by the question if it has no name); with ``when``, only if ``when`` yields a row."""
+    return [
+        repository.message_insert(
+            org_id=job.organization_id,
+            conversation_id=job.conversation_id,
+            role="assistant",
+            text=result["message"],
+            job_id=job.id,
+            now=now,
+            when=when,
+        ),
+        conversations.touch_update(
+            job.organization_id,
+            job.conversation_id,
+            now,
+            unnamed=results.title(job.prompt),
+            when=when,
+        ),
+    ]
+
+
+async def complete_held_at_once(
+    conn: AsyncConnection,
+    job: Job,
+    lease: str,
+    result: JsonObject,
+    *,
+    now: datetime,
+    webhook_attempts: int,
+    topic_name: str | None = None,
+    also: Sequence[Insert] = (),
+) -> bool:
+    """``complete_held`` as a single statement, for PostgreSQL: the job's row, the answer
+    as a message, the conversation and the final webhook (if the job has one) are
+    data-modifying ``WITH`` clauses of one statement, all conditional on the job's
+    guarded update. Run outside a transaction, that is one round trip where the
+    statements one by one take six, and it is all or nothing by itself. ``also``:
+    inserts made whatever becomes of the job (the usage of its model calls). False when
+    the job is no longer the caller's: then only ``also`` was written."""
+    statement = at_once_statement(
+        conn,
+        job,
+        lease,
+        result,
+        now=now,
+        webhook_attempts=webhook_attempts,
+        topic_name=topic_name,
+        also=also,
+    )
+    return bool((await conn.execute(statement)).scalar_one())
+
+
+def at_once_statement(
+    conn: AsyncConnection,
+    job: Job,
+    lease: str,
+    result: JsonObject,
+    *,
+    now: datetime,
+    webhook_attempts: int,
+    topic_name: str | None = None,
+    also: Sequence[Insert] = (),
+) -> Select[int]:
+    """``complete_held_at_once``'s statement: how many jobs it completed (0 or 1). Its
+    compiled form is cached, as every part's is (a many-row INSERT would not be)."""
+    values = _completed(result, now, topic_name)
+    held = repository.held_update(conn, job.id, lease, **values).returning(jobs.c.id).cte("held")
+    final_webhook = repository.delivery_insert(
+        job_id=job.id,
+        event="final",
+        payload=webhook_payload(job, JobState.COMPLETE, now, result.get("resultSummary")),
+        max_attempts=webhook_attempts,
+        now=now,
+        when=held.join(job_webhooks, job_webhooks.c.job_id == held.c.id),
+    )
+    parts = [*_answer_writes(job, result, now=now, when=held), final_webhook, *also]
+    return (
+        select(func.count())
+        .select_from(held)
+        .add_cte(*(part.cte(f"write_{index}") for index, part in enumerate(parts)))
+    )
 
 
 async def fail(

@@ -33,6 +33,7 @@ from typing import Any, Literal, TypeVar
 
 import anyio
 from anyio.abc import TaskGroup
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.assistant import service
@@ -52,12 +53,13 @@ from parley.kit import clock
 from parley.kit.backoff import Backoff, describe
 from parley.kit.timestamps import to_wire
 from parley.llm import usage
-from parley.llm.gateway import Gateway, LLMRefused, LLMUnavailable, Tally
+from parley.llm.gateway import Call, Gateway, LLMRefused, LLMUnavailable, Tally
 from parley.llm.numbers import unsupported_numbers
 from parley.llm.planner import LLMPlanner, PlanSession
 from parley.llm.writer import write_answer
 from parley.metrics import Metrics
 from parley.models import repository as models_repository
+from parley.models.records import Model
 from parley.models.service import WarehouseUnavailable, open_runtime, warehouse_url
 
 log = logging.getLogger("parley.jobs")
@@ -91,10 +93,25 @@ class Stopped(Exception):
     """The job was cancelled, or its lease lost: nothing more is written for it."""
 
 
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """What a job reads before it plans, read in its claim's transaction: one
+    transaction less on every job's path."""
+
+    model: Model | None
+    # The warehouse's URL, or why it cannot be had (a connection's key missing).
+    url: str
+    url_error: str | None
+    previous: SemanticQuery | None
+    unread: list[dict[str, Any]]
+    images: list[attachments.Attachment]
+
+
 @dataclass
 class Claim:
     job: Job
     lease: str
+    inputs: Inputs
     # Read once per claim, so progress steps of jobs without progress webhooks (most)
     # skip the outbox entirely.
     progress_webhook: bool = False
@@ -301,20 +318,51 @@ class Workers:
                 await states.cancel(
                     conn, job, now=now, by=None, webhook_attempts=self.settings.webhook_max_attempts
                 )
-            elif job.state == JobState.EXECUTING and progress_webhook:
-                await states.queue_webhook(
-                    conn,
-                    job,
-                    state=JobState.EXECUTING,
-                    now=now,
-                    summary=FIRST_STEP,
-                    max_attempts=1,
-                    progress=True,
-                )
+            else:
+                if job.state == JobState.EXECUTING and progress_webhook:
+                    await states.queue_webhook(
+                        conn,
+                        job,
+                        state=JobState.EXECUTING,
+                        now=now,
+                        summary=FIRST_STEP,
+                        max_attempts=1,
+                        progress=True,
+                    )
+                # What the job reads before planning rides in this transaction (a job
+                # taken over only to be delivered reads it too, needlessly but rarely).
+                inputs = await self._inputs(conn, job)
         self.changes.fire()
         if cancelled:
             return "cancelled"
-        return Claim(job, lease, progress_webhook=progress_webhook, webhook=webhook is not None)
+        return Claim(
+            job, lease, inputs, progress_webhook=progress_webhook, webhook=webhook is not None
+        )
+
+    async def _inputs(self, conn: AsyncConnection, job: Job) -> Inputs:
+        row = await models_repository.get_model(conn, job.organization_id, job.model_id)
+        url, url_error = "", None
+        if row is not None:
+            try:
+                url = await warehouse_url(conn, self.runtimes, row)
+            except DBAPIError:
+                raise  # the claim is rolled back and the job claimed again
+            except Exception as error:  # a connection's key missing or changed: the job's
+                url_error = str(error)
+        previous = results.stored_query(
+            await repository.previous_result(conn, job.conversation_id, job.created_at)
+        )
+        # Files the planner does not look at are named in the answer. A model that
+        # takes images (PARLEY_LLM_IMAGES) is sent them; no planner reads PDFs.
+        unread = await attachments.of_job(conn, job.id)
+        images = []
+        if (
+            self.settings.llm_images
+            and self.gateway is not None
+            and any(map(attachments.is_image, unread))
+        ):
+            images = await attachments.images_of(conn, job.id)
+        return Inputs(row, url, url_error, previous, unread, images)
 
     async def run_claim(self, claim: Claim) -> None:
         """Run a claimed job to a final state (or until its lease is lost)."""
@@ -517,34 +565,18 @@ class Workers:
     async def _answer(self, claim: Claim, *, finish: bool = False) -> dict[str, Any] | None:
         """The job's answer, stored (DELIVERING), or None if the job was stopped.
         ``finish``: complete the job in the same transaction."""
-        job, settings = claim.job, self.settings
-        async with self.database.read() as conn:
-            row = await models_repository.get_model(conn, job.organization_id, job.model_id)
-            try:
-                url = await warehouse_url(conn, self.runtimes, row) if row is not None else ""
-            except Exception as error:  # a connection's key missing or changed
-                raise JobFailed(
-                    "The warehouse could not be opened.", "WAREHOUSE_ERROR", str(error)
-                ) from error
-            previous = results.stored_query(
-                await repository.previous_result(conn, job.conversation_id, job.created_at)
-            )
-            # Files the planner does not look at are named in the answer. A model that
-            # takes images (PARLEY_LLM_IMAGES) is sent them; no planner reads PDFs.
-            unread = await attachments.of_job(conn, job.id)
-            images = []
-            if (
-                settings.llm_images
-                and self.gateway is not None
-                and any(map(attachments.is_image, unread))
-            ):
-                images = await attachments.images_of(conn, job.id)
+        job, settings, inputs = claim.job, self.settings, claim.inputs
+        row, previous, unread, images = inputs.model, inputs.previous, inputs.unread, inputs.images
         if row is None:
             raise JobFailed("The job's semantic model no longer exists.", "NO_MODEL")
-        # Outside the read: the first job on a model builds its runtime, which takes a
-        # while, and the jobs behind it must not hold database connections meanwhile.
+        if inputs.url_error is not None:
+            raise JobFailed(
+                "The warehouse could not be opened.", "WAREHOUSE_ERROR", inputs.url_error
+            )
+        # After the claim's transaction: the first job on a model builds its runtime,
+        # which takes a while, and the jobs behind it must not hold connections meanwhile.
         try:
-            runtime = await open_runtime(self.runtimes, row, url)
+            runtime = await open_runtime(self.runtimes, row, inputs.url)
         except WarehouseUnavailable as error:
             raise JobFailed(
                 "The warehouse could not be opened.", "WAREHOUSE_ERROR", error.detail
@@ -599,6 +631,12 @@ class Workers:
             }
         # The final state supersedes any step not yet written.
         claim.pending = None
+        tried = False
+        if finish and not self.database.is_sqlite:
+            if await self._complete_at_once(claim, body, plan.topic):
+                self.changes.fire()
+                return body
+            tried = True
         stored: dict[str, Any] | None = None
         # The answer, the job's usage and its final state in one transaction. Without
         # ``finish``, DELIVERING keeps the answer in the row: a worker taking over only
@@ -608,15 +646,19 @@ class Workers:
             now = clock.utcnow()
             # Most jobs are still this worker's: the COMPLETE write checks so itself.
             # Otherwise the job is locked and read to see what became of it.
-            if finish and await states.complete_held(
-                conn,
-                job,
-                claim.lease,
-                body,
-                now=now,
-                webhook_attempts=settings.webhook_max_attempts,
-                topic_name=plan.topic,
-                webhook=claim.webhook,
+            if (
+                finish
+                and not tried
+                and await states.complete_held(
+                    conn,
+                    job,
+                    claim.lease,
+                    body,
+                    now=now,
+                    webhook_attempts=settings.webhook_max_attempts,
+                    topic_name=plan.topic,
+                    webhook=claim.webhook,
+                )
             ):
                 current = None
                 stored = body
@@ -653,6 +695,38 @@ class Workers:
         claim.recorded += recorded
         self.changes.fire()
         return stored
+
+    async def _complete_at_once(
+        self, claim: Claim, body: dict[str, Any], topic: str | None
+    ) -> bool:
+        """On PostgreSQL, a job's end in one round trip: COMPLETE, its answer, its
+        conversation, its final webhook and its usage in a single statement (decision
+        0018). False when the job is no longer this worker's (a cancel asked for, the
+        lease lost); its usage is recorded all the same, and the caller finds out why."""
+        job, now, fresh = claim.job, clock.utcnow(), self._unrecorded(claim)
+        spent = []
+        if fresh and self.gateway is not None:
+            spent = usage.inserts(
+                fresh,
+                org_id=job.organization_id,
+                member_id=job.membership_id,
+                job_id=job.id,
+                model=self.gateway.model_name,
+                now=now,
+            )
+        async with self.database.one_statement() as conn:
+            done = await states.complete_held_at_once(
+                conn,
+                job,
+                claim.lease,
+                body,
+                now=now,
+                webhook_attempts=self.settings.webhook_max_attempts,
+                topic_name=topic,
+                also=spent,
+            )
+        claim.recorded += len(fresh)
+        return done
 
     async def _analyse(
         self,
@@ -810,20 +884,23 @@ class Workers:
         calls were made, whoever holds the job now). Returns how many: the caller
         counts them as recorded once its transaction has committed, so a rollback
         leaves them for the next write to record."""
-        fresh = claim.tally.calls[claim.recorded :]
-        if not fresh or self.gateway is None:
-            return 0
-        job = claim.job
-        await usage.record(
-            conn,
-            fresh,
-            org_id=job.organization_id,
-            member_id=job.membership_id,
-            job_id=job.id,
-            model=self.gateway.model_name,
-            now=clock.utcnow(),
-        )
+        fresh = self._unrecorded(claim)
+        if fresh and self.gateway is not None:
+            job = claim.job
+            await usage.record(
+                conn,
+                fresh,
+                org_id=job.organization_id,
+                member_id=job.membership_id,
+                job_id=job.id,
+                model=self.gateway.model_name,
+                now=clock.utcnow(),
+            )
         return len(fresh)
+
+    def _unrecorded(self, claim: Claim) -> list[Call]:
+        """The job's model calls whose usage is not yet committed."""
+        return claim.tally.calls[claim.recorded :] if self.gateway is not None else []
 
     async def _settle_usage(self, claim: Claim) -> None:
         """Record what a job stopped on its way (cancelled, lease lost) had spent."""

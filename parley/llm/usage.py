@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import ColumnElement, String, cast, delete, func, select
+from sqlalchemy import ColumnElement, Insert, String, cast, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.db.statements import insert_row
 from parley.http.errors import ApiError
 from parley.llm.gateway import Call
 from parley.llm.records import Spend
@@ -56,25 +57,49 @@ async def record(
     model: str,
     now: datetime,
 ) -> None:
-    if not calls:
-        return
-    await conn.execute(
-        llm_usage.insert(),
-        [
-            {
-                "id": uuid.uuid4(),
-                "organization_id": org_id,
-                "membership_id": member_id,
-                "job_id": job_id,
-                "purpose": call.purpose,
-                "model": model[:200],
-                "prompt_tokens": call.prompt_tokens,
-                "completion_tokens": call.completion_tokens,
-                "created_at": now,
-            }
-            for call in calls
-        ],
-    )
+    if calls:
+        rows = _rows(calls, org_id=org_id, member_id=member_id, job_id=job_id, model=model, now=now)
+        await conn.execute(llm_usage.insert(), rows)
+
+
+def inserts(
+    calls: Sequence[Call],
+    *,
+    org_id: uuid.UUID,
+    member_id: uuid.UUID | None,
+    job_id: uuid.UUID | None,
+    model: str,
+    now: datetime,
+) -> list[Insert]:
+    """``record``'s rows as an INSERT each, to join a larger statement. One row each:
+    SQLAlchemy caches the compiled form of a one-row INSERT, not of a many-row one."""
+    rows = _rows(calls, org_id=org_id, member_id=member_id, job_id=job_id, model=model, now=now)
+    return [insert_row(llm_usage, row) for row in rows]
+
+
+def _rows(
+    calls: Sequence[Call],
+    *,
+    org_id: uuid.UUID,
+    member_id: uuid.UUID | None,
+    job_id: uuid.UUID | None,
+    model: str,
+    now: datetime,
+) -> list[dict[str, object]]:
+    return [
+        {
+            "id": uuid.uuid4(),
+            "organization_id": org_id,
+            "membership_id": member_id,
+            "job_id": job_id,
+            "purpose": call.purpose,
+            "model": model[:200],
+            "prompt_tokens": call.prompt_tokens,
+            "completion_tokens": call.completion_tokens,
+            "created_at": now,
+        }
+        for call in calls
+    ]
 
 
 async def month_tokens(conn: AsyncConnection, org_id: uuid.UUID, now: datetime) -> int:

@@ -97,6 +97,9 @@ async def warehouse_url(conn: AsyncConnection, runtimes: Runtimes, row: Model) -
 async def open_runtime(runtimes: Runtimes, row: Model, url: str) -> ModelRuntime:
     """The model's runtime (built on first use, which takes a while: call it outside any
     database transaction); WarehouseUnavailable says why it cannot be opened."""
+    cached = runtimes.cached(row.id)
+    if cached is not None:  # almost every call: no trip to a thread for a dict lookup
+        return cached
     try:
         return await anyio.to_thread.run_sync(runtimes.get, row.id, dict(row.definition), url)
     except ApiError:

@@ -323,8 +323,10 @@ async def test_usage_outlives_a_final_write_that_rolls_back(
     async def broken(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("the write failed")
 
-    # The write that completes a job still held by its worker, and the one for a job
-    # found changed meanwhile.
+    # The write that completes a job still held by its worker (as one statement on
+    # PostgreSQL, in a transaction on SQLite), and the one for a job found changed
+    # meanwhile.
+    monkeypatch.setattr(states, "complete_held_at_once", broken)
     monkeypatch.setattr(states, "complete_held", broken)
     monkeypatch.setattr(states, "complete", broken)
     token = org.owner.token
