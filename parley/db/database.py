@@ -165,12 +165,15 @@ class Database:
 
     @asynccontextmanager
     async def one_statement(self) -> AsyncIterator[AsyncConnection]:
-        """PostgreSQL only: a connection on which each statement is a transaction of its
-        own, for a write that one statement makes whole (data-modifying ``WITH``
-        clauses): no BEGIN and COMMIT round trips around it. SQLite has no such
-        statements; its writers use ``write()``."""
+        """A connection for a write that one statement makes whole. On PostgreSQL each
+        statement on it is a transaction of its own: no BEGIN and COMMIT round trips
+        around it. On SQLite, a write transaction as ``write()`` gives, since there a
+        statement is a call on a thread, not a round trip. Callers issue one statement:
+        two would not be all or nothing on PostgreSQL."""
         if self.is_sqlite:
-            raise RuntimeError("one-statement writes are for PostgreSQL")
+            async with self.write() as conn:
+                yield conn
+            return
         async with self.engine.connect() as conn:
             # asyncpg's autocommit is the driver not sending BEGIN: set and reset on the
             # client side, without a round trip of its own.

@@ -399,7 +399,7 @@ class Workers:
         while True:
             await anyio.sleep(every)
             try:
-                async with self.database.write() as conn:
+                async with self.database.one_statement() as conn:
                     expires = self._lease_until(clock.utcnow())
                     if not await repository.renew(conn, claim.job.id, claim.lease, expires):
                         return
@@ -418,42 +418,50 @@ class Workers:
         """Report progress; stop if the lease is gone or a cancel was asked for. A
         draft (the answer as the model writes it) is shown, not sent to webhooks."""
         now = clock.utcnow()
-        async with self.database.write() as conn:
-            progress = _progress(claim.iteration, message, now, claim.tally.retries, draft)
-            # The lease and cancel checks ride in the write itself; only a job found no
-            # longer this worker's to change is read, to see why. (The claim set
-            # ``executionStartedAt``.)
-            written = await repository.set_if_held(
-                conn,
-                claim.job.id,
-                claim.lease,
-                progress=progress,
-                updated_at=now,
-                lease_expires_at=self._lease_until(now),
-            )
+        progress = _progress(claim.iteration, message, now, claim.tally.retries, draft)
+        # The lease and cancel checks ride in the write itself; only a job found no
+        # longer this worker's to change is read, to see why. (The claim set
+        # ``executionStartedAt``.)
+        values = {
+            "progress": progress,
+            "updated_at": now,
+            "lease_expires_at": self._lease_until(now),
+        }
+        event = draft is None and claim.progress_webhook
+        if not event:
+            # Most steps are this one statement: on PostgreSQL its own transaction.
+            async with self.database.one_statement() as conn:
+                written = await repository.set_if_held(conn, claim.job.id, claim.lease, **values)
             if not written:
-                job = await self._mine(conn, claim, JobState.EXECUTING)
-                if job is not None and job.cancel_requested:
-                    await states.cancel(
-                        conn,
-                        job,
-                        now=now,
-                        by=None,
-                        webhook_attempts=self.settings.webhook_max_attempts,
-                    )
+                async with self.database.write() as conn:
+                    await self._not_held(conn, claim, now)
                 return "stop"
-            if draft is None and claim.progress_webhook:
-                await states.queue_webhook(
-                    conn,
-                    claim.job,
-                    state=JobState.EXECUTING,
-                    now=now,
-                    summary=message,
-                    max_attempts=1,
-                    progress=True,
-                )
+            self.changes.fire()
+            return "go"
+        async with self.database.write() as conn:
+            if not await repository.set_if_held(conn, claim.job.id, claim.lease, **values):
+                await self._not_held(conn, claim, now)
+                return "stop"
+            await states.queue_webhook(
+                conn,
+                claim.job,
+                state=JobState.EXECUTING,
+                now=now,
+                summary=message,
+                max_attempts=1,
+                progress=True,
+            )
         self.changes.fire()
         return "go"
+
+    async def _not_held(self, conn: AsyncConnection, claim: Claim, now: datetime) -> None:
+        """A job a guarded write found no longer this worker's to change: cancelled now
+        if that is why (a cancel asked for while it ran)."""
+        job = await self._mine(conn, claim, JobState.EXECUTING)
+        if job is not None and job.cancel_requested:
+            await states.cancel(
+                conn, job, now=now, by=None, webhook_attempts=self.settings.webhook_max_attempts
+            )
 
     def _show(self, claim: Claim, message: str, *, draft: str | None = None) -> None:
         """A progress step for the progress writer, which writes the latest one
