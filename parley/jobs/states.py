@@ -2,7 +2,10 @@
 job row, the conversation (assistant message, ``updatedAt``, name) and the webhook outbox.
 
 Callers hold the job row locked (``repository.lock``) and have checked it is theirs to
-change; whoever calls these inside one ``Database.write()`` gets all or nothing.
+change; whoever calls these inside one ``Database.write()`` gets all or nothing. The
+``*_held`` variants check instead, in the statement that writes, that the caller still
+holds the job's lease; ``complete_held_at_once`` is one statement, all or nothing by
+itself (PostgreSQL).
 """
 
 from __future__ import annotations

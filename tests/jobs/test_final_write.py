@@ -5,12 +5,12 @@ but its usage when the job is no longer the worker's."""
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import Insert, select, update
 
 from parley.db.database import Database
 from parley.jobs import repository, states
@@ -59,7 +59,7 @@ async def _claimed(
     return job, lease
 
 
-def _usage(job: Job, now: Any) -> Any:
+def _usage(job: Job, now: datetime) -> list[Insert]:
     calls = [Call("plan", 120, 30, 1.2), Call("answer", 300, 45, 0.8)]
     return usage.inserts(
         calls,
