@@ -22,6 +22,7 @@ from parley.embed import sessions, signed
 from parley.embed.sessions import EmbedSettings, EmbedUserRequest
 from parley.http.errors import ErrorBody, Forbidden, TooManyRequests, responses
 from parley.http.responses import JsonResponse
+from parley.http.text import RequestBody
 from parley.kit.secretbox import SecretBox
 from parley.kit.timestamps import to_wire
 
@@ -38,7 +39,7 @@ class UrlResponse(BaseModel):
     url: str = Field(description="A login URL with a fresh single-use session.")
 
 
-class RedeemRequest(BaseModel):
+class RedeemRequest(RequestBody):
     model_config = ConfigDict(extra="ignore")
 
     sessionId: str = Field(min_length=1, max_length=100)
@@ -111,7 +112,7 @@ async def put_settings(body: EmbedSettings, caller: Caller, conn: WriteConn) -> 
     return JsonResponse(body.model_dump())
 
 
-class SecretRequest(BaseModel):
+class SecretRequest(RequestBody):
     model_config = ConfigDict(extra="ignore")
 
     name: str = Field(
@@ -214,7 +215,7 @@ async def delete_secret(secretId: uuid.UUID, caller: Caller, conn: WriteConn) ->
     return Response(status_code=204)
 
 
-class SignedLoginRequest(BaseModel):
+class SignedLoginRequest(RequestBody):
     model_config = ConfigDict(extra="ignore")
 
     query: str = Field(max_length=signed.MAX_QUERY, description="The login URL's query string.")

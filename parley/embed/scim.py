@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
@@ -26,6 +26,7 @@ from parley.embed.scim_filter import ATTRIBUTES
 from parley.embed.scim_patch import Immutable, PatchError, PatchRequest
 from parley.http.errors import ApiError, BadRequest, Forbidden, NotFound, describe_validation
 from parley.http.responses import JsonResponse
+from parley.http.text import RequestBody
 from parley.kit.timestamps import to_wire
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
@@ -111,7 +112,9 @@ async def _list(
     _organization_key(caller)
     params = request.query_params
     try:
-        start = max(1, int(params.get("startIndex", "1")))
+        # Past the members there are none; clamped so the echoed index stays a number
+        # every JSON reader takes.
+        start = min(2**31, max(1, int(params.get("startIndex", "1"))))
         count = min(MAX_COUNT, max(0, int(params.get("count", "100"))))
     except ValueError as error:
         raise BadRequest("startIndex and count are integers") from error
@@ -142,7 +145,7 @@ async def _one(
     return member
 
 
-class NewUser(BaseModel):
+class NewUser(RequestBody):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     userName: str = Field(min_length=3, max_length=320, description="The member's email.")

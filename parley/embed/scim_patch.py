@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from scim2_models import SCIMException
 from scim2_models.path import AttrPath, Path, ValuePath
 
 from parley.embed.directory import Member
 from parley.embed.scim_filter import ATTRIBUTES, CORE_SCHEMA
 from parley.http.errors import BadRequest
+from parley.http.text import RequestBody
 
 PATCH_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 _IDENTIFIERS = ("username", "externalid", "embedexternalid", "id", "emails", "emails.value")
@@ -64,7 +65,7 @@ class Immutable(PatchError):
     scim_type = "mutability"
 
 
-class PatchOperation(BaseModel):
+class PatchOperation(RequestBody):
     model_config = ConfigDict(extra="ignore")
 
     op: str = Field(pattern=r"^(?i:add|replace|remove)$")
@@ -72,7 +73,7 @@ class PatchOperation(BaseModel):
     value: Any = None
 
 
-class PatchRequest(BaseModel):
+class PatchRequest(RequestBody):
     model_config = ConfigDict(extra="ignore")
 
     schemas: list[str] = Field(min_length=1)

@@ -14,13 +14,14 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.accounts import repository as accounts
 from parley.embed import directory
 from parley.http.errors import BadRequest, NotFound
+from parley.http.text import RequestBody
 from parley.kit import clock, tokens
 from parley.tables import embed_sessions, embed_settings
 
@@ -32,7 +33,7 @@ MAX_SESSION_MINUTES = 30 * 24 * 60
 _CONTENT = re.compile(r"^/(chat/[0-9a-fA-F-]{36})?$")
 
 
-class EmbedUserRequest(BaseModel):
+class EmbedUserRequest(RequestBody):
     """The body of generate-session and generate-url. Omni's other embed parameters
     (theme, connectionRoles, entity, …) are accepted and ignored."""
 
@@ -70,7 +71,7 @@ class EmbedUserRequest(BaseModel):
         return "/"
 
 
-class EmbedSettings(BaseModel):
+class EmbedSettings(RequestBody):
     model_config = ConfigDict(extra="ignore")
 
     sessionLengthMinutes: int = Field(

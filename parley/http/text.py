@@ -5,36 +5,54 @@ can hold an unpaired surrogate, which JSON's ``\\ud800`` escapes can produce. SQ
 would take a NUL, so one database would keep what the other refuses with an error; both
 refuse it up front instead, with a 400 that names the field.
 
+Values a body passes on as JSON (webhook metadata, user attributes) are held to what
+every JSON reader takes: integers within 64 bits, finite numbers, and at most
+``MAX_DEPTH`` levels of nesting. Past those, the response or the webhook that echoes
+the value could not be encoded, long after the request was accepted.
+
 Request bodies are checked by ``RequestBody``, the base of every body model; query
 strings and paths by ``RequestLimits`` in parley/http/middleware.py, with ``in_query``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+MAX_DEPTH = 32  # levels of nesting in a body; a request's own shape needs a handful
+_INT_RANGE = range(-(2**63), 2**63)
+_TEXT = "text may not contain NUL (\\u0000) characters or unpaired surrogates (\\ud800-\\udfff)"
 
 
-def first_unstorable(value: Any, where: str = "") -> str | None:
-    """The location (``a.b.0``) of the first string in ``value`` that cannot be stored,
-    keys of mappings included; None when there is none."""
+def first_unstorable(value: Any, where: str = "", depth: int = 0) -> tuple[str, str] | None:
+    """Where (``a.b.0``) the first value in ``value`` is that cannot be stored or
+    echoed as JSON, keys of mappings included, and why; None when there is none."""
     if isinstance(value, str):
-        return (where or "value") if _UNSTORABLE.search(value) else None
+        return ((where or "value"), _TEXT) if _UNSTORABLE.search(value) else None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return None if value in _INT_RANGE else (where or "value", "integers must fit in 64 bits")
+    if isinstance(value, float):
+        return None if math.isfinite(value) else (where or "value", "numbers must be finite")
+    if isinstance(value, dict | list | tuple) and depth >= MAX_DEPTH:
+        return (where or "value", f"nested more than {MAX_DEPTH} levels deep")
     if isinstance(value, dict):
         for key, item in value.items():
             here = f"{where}.{key}" if where else str(key)
             if isinstance(key, str) and _UNSTORABLE.search(key):
-                return here
-            found = first_unstorable(item, here)
+                return here, _TEXT
+            found = first_unstorable(item, here, depth + 1)
             if found is not None:
                 return found
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            found = first_unstorable(item, f"{where}.{index}" if where else str(index))
+            here = f"{where}.{index}" if where else str(index)
+            found = first_unstorable(item, here, depth + 1)
             if found is not None:
                 return found
     return None
@@ -44,11 +62,8 @@ class UnstorableText(ValueError):
     """Raised by ``RequestBody``; the error handler shows its message as it is."""
 
 
-def message(where: str) -> str:
-    return (
-        f"{where}: text may not contain NUL (\\u0000) characters or unpaired "
-        "surrogates (\\ud800-\\udfff)"
-    )
+def message(where: str, why: str = _TEXT) -> str:
+    return f"{where[:200]}: {why}"
 
 
 def in_query(query_string: bytes) -> bool:
@@ -67,10 +82,11 @@ class RequestBody(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _storable_text(cls, data: Any) -> Any:
-        where = first_unstorable(data)
-        if where is not None:
+        found = first_unstorable(data)
+        if found is not None:
+            where, why = found
             # The raw field name, with no '\x00' in it: the message must be printable.
-            raise UnstorableText(message(_printable(where)))
+            raise UnstorableText(message(_printable(where), why))
         return data
 
 

@@ -23,6 +23,9 @@ from parley.networks import Address, AllowList, normal_name
 SCHEMES = ("http", "https")
 # NAT64 maps IPv4 into IPv6; an address in it is judged by the IPv4 address it carries.
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# Not globally reachable, though the ``ipaddress`` of older Pythons calls them global:
+# the IPv6 documentation prefix of RFC 9637 and the retired 6to4 relay anycast block.
+_NOT_GLOBAL = (ipaddress.IPv6Network("3fff::/20"), ipaddress.IPv4Network("192.88.99.0/24"))
 
 
 class RefusedDestination(ValueError):
@@ -85,7 +88,9 @@ def refusal(address: Address) -> str | None:
     if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
         return "a site-local address"
     # Shared address space (100.64.0.0/10) and the like: not private, not public either.
-    if not address.is_global:
+    if not address.is_global or any(
+        address.version == network.version and address in network for network in _NOT_GLOBAL
+    ):
         return "a non-public address"
     return None
 
@@ -112,6 +117,8 @@ def parse(url: str) -> httpx.URL:
         )
     if not parsed.raw_host:
         raise RefusedDestination("webhookUrl has no host")
+    if parsed.port == 0:
+        raise RefusedDestination("webhookUrl has port 0, which nothing can listen on")
     return parsed
 
 

@@ -184,7 +184,13 @@ class Sender:
 
     async def deliver(self, delivery: Delivery, webhook: Webhook | None) -> None:
         """One try of one delivery, and its outcome recorded."""
-        error = await self.attempt(delivery, webhook)
+        try:
+            error = await self.attempt(delivery, webhook)
+        except Exception as unexpected:
+            # Counted as a failed try like any other, so a delivery that cannot be made
+            # ends as failed after its attempts instead of being claimed forever.
+            log.exception("webhook for job %s: its try failed", delivery.job_id)
+            error = f"could not be sent: {type(unexpected).__name__}: {unexpected}"[:500]
         now = clock.utcnow()
         async with self.database.write() as conn:
             if error is None:

@@ -21,6 +21,13 @@ _ACCESS = "parley_mcp_access"
 
 class McpEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("method") == "GET":
+            # The server keeps no session (stateless), so a GET stream could never carry
+            # a message: the transport's answer for a server without one is 405, and no
+            # connection is held open for nothing.
+            response = error_response(405, "The MCP endpoint takes POST only", {"Allow": "POST"})
+            await response(scope, receive, send)
+            return
         request = Request(scope, receive)
         app_state = request.app.state
         authorization = request.headers.get("authorization", "")

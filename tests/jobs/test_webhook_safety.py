@@ -33,7 +33,7 @@ from bench.support.server import environment, running_server
 from parley import migrate, networks
 from parley.config import Settings
 from parley.db.database import Database
-from parley.jobs import destinations, repository, signing_secrets
+from parley.jobs import destinations, repository, signing_secrets, webhooks
 from parley.jobs.worker import Workers
 from parley.tables import job_webhooks, jobs
 from tests.factories import Org, make_org, register_demo_model
@@ -74,6 +74,8 @@ INTERNAL = [
     "http://240.0.0.1/hook",  # reserved
     "http://255.255.255.255/hook",
     "https://127.0.0.1/hook",
+    "http://[3fff::1]/hook",  # IPv6 documentation prefix (RFC 9637)
+    "http://192.88.99.1/hook",  # retired 6to4 relay anycast
 ]
 
 
@@ -230,6 +232,7 @@ async def test_credentials_and_other_schemes_are_refused(
         ("ftp://hooks.example.com/hook", "http"),
         ("file:///etc/passwd", "http"),
         ("gopher://127.0.0.1:25/", "http"),
+        ("http://hooks.example.com:0/hook", "port 0"),
     ]:
         response = await submit(client, org.owner.token, model_id, "Revenue", **hook_body(url))
         assert response.status_code == 400, (url, response.text)
@@ -428,6 +431,40 @@ async def test_a_receiver_that_does_not_answer_in_time_is_retried(
             row = await eventually(timed_out)
             assert row.last_error == "no answer within 0.3 s" and row.status == "pending"
             silent.hold.set()
+
+
+@pytest.mark.parametrize("allowed_networks", ["127.0.0.1/32"])
+async def test_an_event_that_cannot_be_sent_fails_after_its_attempts(
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    database: Database,
+    org: Org,
+    model_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A try that breaks in Parley itself (here the event cannot be encoded) counts as a
+    failed try: the delivery ends failed, with the error, after its attempts, instead of
+    being claimed again forever."""
+
+    def unencodable(*_args: Any) -> Any:
+        raise TypeError("Recursion limit reached")
+
+    monkeypatch.setattr(webhooks, "event_body", unencodable)
+    app.state.settings = app.state.settings.model_copy(update={"webhook_max_attempts": 3})
+    with Hook() as hook:
+        ids = (
+            await submit(client, org.owner.token, model_id, "Revenue", **hook_body(hook.url))
+        ).json()
+        async with running_workers(app):
+            await wait_final(client, org.owner.token, ids["jobId"])
+
+            async def given_up() -> Any:
+                row = await final_delivery(database, ids["jobId"])
+                return row if row is not None and row.status == "failed" else None
+
+            row = await eventually(given_up)
+        assert row.attempts == 3 and "Recursion limit reached" in row.last_error
+        assert hook.calls == []
 
 
 # -- sizes and storage -----------------------------------------------------------------

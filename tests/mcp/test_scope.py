@@ -119,6 +119,12 @@ async def test_requests_are_authenticated_and_rate_limited(
         )
         assert garbled.status_code == 400
 
+        # The server keeps no sessions: a GET stream could carry nothing, and is refused
+        # at once rather than held open.
+        stream = await http.get("/mcp", headers=personal, timeout=5)
+        assert stream.status_code == 405 and stream.headers["Allow"] == "POST"
+        assert stream.json() == {"detail": "The MCP endpoint takes POST only", "status": 405}
+
         listed = await http.post("/mcp", json=LIST_TOOLS, headers=personal)
         assert listed.status_code == 200
         assert "get_data" in {tool["name"] for tool in listed.json()["result"]["tools"]}

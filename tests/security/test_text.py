@@ -87,6 +87,29 @@ def test_nul_and_surrogates_are_400_everywhere(
                 headers={**auth, "Content-Type": "application/json"},
             )
             assert_refused(response, field)
+        # Embed, embed secrets and SCIM bodies too (organization keys).
+        org_auth = bearer(creds["organizationKey"])
+        user = {"externalId": "e-1", "name": "Ann", "contentPath": "/my"}
+        embed_refusals: list[tuple[str, dict[str, object], str]] = [
+            ("/api/v1/embed/sso/generate-session", {**user, "groups": ["\ud800"]}, "groups.0"),
+            ("/api/v1/embed/sso/generate-url", {**user, "externalId": "e\x00"}, "externalId"),
+            ("/api/v1/embed/secrets", {"name": "nul\x00name"}, "name"),
+        ]
+        for path, body, field in embed_refusals:
+            response = httpx.post(
+                server.url + path,
+                content=json.dumps(body),
+                headers={**org_auth, "Content-Type": "application/json"},
+            )
+            assert_refused(response, field)
+        scim = httpx.post(
+            server.url + "/api/scim/v2/users",
+            content=json.dumps({"userName": "n\x00@example.com", "displayName": "N"}),
+            headers={**org_auth, "Content-Type": "application/scim+json"},
+        )
+        assert scim.status_code == 400, scim.text
+        assert scim.json()["scimType"] == "invalidValue" and "NUL" in scim.json()["detail"]
+
         # Query strings too, whatever the parameter.
         for params in ({"q": "a\x00b"}, {"cursor": "\x00"}, {"anything": "\x00"}):
             listed = httpx.get(server.url + CONVERSATIONS, params=params, headers=auth)
@@ -132,3 +155,59 @@ async def test_error_logs_carry_no_parameters(
     assert "messages" in caplog.text and "hide_parameters" in caplog.text
     assert secret not in caplog.text
     assert secret not in str(logged[0].exc_info[1])
+
+
+def test_json_a_reader_could_not_take_is_400(
+    database_url: str, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Integers past 64 bits, NaN and deep nesting in values a body passes on (webhook
+    metadata, user attributes) are a 400 naming the field, before anything is stored:
+    kept, they would break the webhook or the listing that echoes them later."""
+    home = new_home(tmp_path / "home", tmp_path_factory)
+    deep: object = 1
+    for _ in range(40):
+        deep = {"a": deep}
+    # Loopback admitted so the edge case's webhook is accepted; no worker sends it.
+    with serve(
+        home, database_url, PARLEY_WORKERS="0", PARLEY_WEBHOOK_ALLOWED_NETWORKS="127.0.0.1/32"
+    ) as server:
+        creds = server.credentials()
+        org_auth = {**bearer(creds["organizationKey"]), "Content-Type": "application/json"}
+        hook = {
+            "modelId": creds["modelId"],
+            "prompt": "x",
+            "webhookUrl": "http://127.0.0.1:9/hook",
+            "webhookSigningSecret": "s",
+        }
+        user = {"externalId": "e-1", "name": "Ann", "contentPath": "/my"}
+        cases: list[tuple[str, str, str]] = [
+            (JOBS, json.dumps({**hook, "webhookMetadata": {"n": 2**64}}), "64 bits"),
+            # Python's json writes NaN, as some clients do; it is not JSON any reader takes.
+            (JOBS, json.dumps({**hook, "webhookMetadata": {"n": float("nan")}}), "finite"),
+            (JOBS, json.dumps({**hook, "webhookMetadata": deep}), "levels deep"),
+            (
+                "/api/v1/embed/sso/generate-session",
+                json.dumps({**user, "userAttributes": {"n": -(2**63) - 1}}),
+                "64 bits",
+            ),
+            (
+                "/api/v1/embed/sso/generate-session",
+                json.dumps({**user, "userAttributes": deep}),
+                "levels deep",
+            ),
+        ]
+        for path, content, why in cases:
+            response = httpx.post(server.url + path, content=content, headers=org_auth)
+            assert response.status_code == 400, (path, response.text)
+            body = response.json()
+            assert set(body) == {"detail", "status"} and why in body["detail"], body
+        # At the edges, the same values are taken.
+        edge = {**hook, "webhookMetadata": {"n": 2**63 - 1, "f": 1.5, "t": True}}
+        taken = httpx.post(server.url + JOBS, json=edge, headers=org_auth)
+        assert taken.status_code == 201, taken.text
+        listed = httpx.get(server.url + "/api/scim/v2/embed/users", headers=org_auth)
+        assert listed.status_code == 200 and listed.json()["totalResults"] == 0
+        far = httpx.get(
+            server.url + "/api/scim/v2/users", params={"startIndex": str(10**20)}, headers=org_auth
+        )
+        assert far.status_code == 200 and far.json()["Resources"] == []
