@@ -40,6 +40,7 @@ views:
       longest_wait: {type: max, sql: hours_open, label: Longest wait}
       largest_refund: {type: max, sql: refund_amount, label: Largest refund}
       satisfaction: {type: average, sql: score, label: Satisfaction}
+      teams_busy: {type: count_distinct, sql: team, label: Teams, synonyms: [teams]}
   agents:
     table: agents
     dimensions:
@@ -144,6 +145,13 @@ def test_a_measure_named_beside_a_frequency_superlative_is_ranked(desk: BuiltinP
     fields, by, down, _ = ranked(ask(desk, "busiest teams by total hours open"))
     assert by == "tickets.total_hours" and down is True
     assert fields == ["tickets.team", "tickets.total_hours"]
+
+
+def test_the_noun_after_a_ranked_measure_is_what_is_ranked(desk: BuiltinPlanner) -> None:
+    # "teams" is a dimension and a count; after "highest satisfaction" it is the list.
+    fields, by, down, top = ranked(ask(desk, "the highest satisfaction teams"))
+    assert fields == ["tickets.team", "tickets.satisfaction"]
+    assert (by, down, top) == ("tickets.satisfaction", True, 10)
 
 
 # Durations implied: "longest", "shortest", "take the longest", "how long".
