@@ -127,7 +127,7 @@ def ranked(plan: Plan) -> tuple[list[str], str, bool, int | None]:
         ("most common ticket kinds", True, 10),
         ("the 2 least common ticket kinds", False, 2),
         ("Which ticket kind is rarest?", False, 1),
-        ("most popular teams", True, 10),
+        ("most popular ticket kinds", True, 10),
         ("least popular ticket kinds", False, 10),
         ("most frequent ticket kinds", True, 10),
     ],
@@ -142,9 +142,17 @@ def test_superlatives_of_frequency_rank_by_the_count(
 
 
 def test_a_measure_named_beside_a_frequency_superlative_is_ranked(desk: BuiltinPlanner) -> None:
-    fields, by, down, _ = ranked(ask(desk, "busiest teams by total hours open"))
+    fields, by, down, _ = ranked(ask(desk, "busiest ticket kinds by total hours open"))
     assert by == "tickets.total_hours" and down is True
-    assert fields == ["tickets.team", "tickets.total_hours"]
+    assert fields == ["tickets.kind", "tickets.total_hours"]
+
+
+def test_a_count_after_a_frequency_superlative_is_not_answered_as_a_total(
+    desk: BuiltinPlanner,
+) -> None:
+    # "teams" is also a count here: with nothing else to list, a refusal, not one number.
+    outcome = refused(desk, "most popular teams")
+    assert outcome.unclear[0].text == "most popular"
 
 
 def test_the_noun_after_a_ranked_measure_is_what_is_ranked(desk: BuiltinPlanner) -> None:

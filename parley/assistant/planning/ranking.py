@@ -70,24 +70,7 @@ _COUNT = re.compile(
     r"\b(?:which|what|the|show|list|name|give me|find|get)\s+(\d{1,4})\b|^\s*(\d{1,4})\s+[a-z]"
 )
 WHICH = re.compile(r"^\s*(?:(?:so|and|ok|okay|now|then)\s+)?(which|what)\b")
-# Superlatives of how often something happens: adjectives of the thing ranked.
-FREQUENCY = frozenset(
-    (
-        "most popular",
-        "most common",
-        "most frequent",
-        "busiest",
-        "commonest",
-        "least popular",
-        "least common",
-        "least frequent",
-        "least busy",
-        "quietest",
-        "rarest",
-    )
-)
-# "top products", "busiest stations": the next phrase is a dimension.
-RANK_NOUN = {"top", "bottom", "best", "worst", "leading", *FREQUENCY}
+RANK_NOUN = {"top", "bottom", "best", "worst", "leading"}  # "top products": a dimension
 RANK_NOUN_MARK = "xxranknoun"
 RANK_MEASURE_MARK = "xxrankmeasure"  # "the most users": a measure
 _KEPT = "xxkeptphrase"
