@@ -35,7 +35,13 @@ from parley.assistant.planning.building import (
     pinned,
     time_field,
 )
-from parley.assistant.planning.implied import event_dates, implied_measures
+from parley.assistant.planning.implied import (
+    counts_only,
+    event_dates,
+    fitting_measures,
+    implied_measures,
+    is_time_word,
+)
 from parley.assistant.planning.meanings import choose
 from parley.assistant.planning.periods import blank, cut_time, leftover_period
 from parley.assistant.planning.ranking import RANK_MEASURE_MARK, RANK_NOUN_MARK, read_ranking
@@ -57,6 +63,7 @@ _LISTING = re.compile(r"^\s*(?:list|show all|what are the|which are the|name the
 _SORT_BY = re.compile(r"\b(?:sort|sorted|order|ordered|rank|ranked)\s+(?:it\s+|them\s+)?by\b")
 _NULLS = re.compile(r"\b(?:null|nulls|empty|blank|missing|unknown|unassigned|none)\b")
 _MARKS = {RANK_NOUN_MARK, RANK_MEASURE_MARK}
+_TOKEN = re.compile(r"[a-z0-9]+|\|")  # the tokens of `raw_tokens`, with where they are
 
 
 class BuiltinPlanner:
@@ -136,14 +143,18 @@ class BuiltinPlanner:
                 else self.pick_topic(prompt)
             )
         reading = self.read(prompt, topic, now)
-        if reading.unclear and picked:
+        if (reading.unclear or self._cannot_rank(reading, topic)) and picked:
             # The topic that looked best left words unread; another that reads them all
             # (the one field that uses them is there) answers the question asked.
             for other in self.model.topics:
                 if other == topic:
                     continue
                 again = self.read(prompt, other, now)
-                if not again.unclear and (again.measures or again.dimensions):
+                if (
+                    not again.unclear
+                    and (again.measures or again.dimensions)
+                    and not self._cannot_rank(again, other)
+                ):
                     topic, reading = other, again
                     break
         if reading.unclear:
@@ -208,8 +219,8 @@ class BuiltinPlanner:
         if grain is not None:
             reading.grain = grain.value
             text = blank(text, grain.start, grain.end)
-        text = read_ranking(text, reading)
         views = self.model.topic_views(topic)
+        text = read_ranking(text, reading, self._measure_spans(text, views))
         raw = raw_tokens(text)
         words = [stem(w) for w in raw]
         base = self.model.topics[topic].base_view
@@ -259,6 +270,16 @@ class BuiltinPlanner:
             reading.sort_measure = named[0] if named else None
         return reading
 
+    def _measure_spans(self, text: str, views: list[str]) -> list[tuple[int, int]]:
+        """Where `text` names a measure ("longest ride", "popular"), so the words of a
+        measure's own name are read as that measure, not as ranking words."""
+        spans = [m.span() for m in _TOKEN.finditer(text)]
+        raw = [text[a:b] for a, b in spans]
+        mentions = self.vocabulary.find([stem(w) for w in raw], raw, views)
+        return [
+            (spans[m.start][0], spans[m.end - 1][1]) for m in mentions if "measure" in m.kinds()
+        ]
+
     def _event_date(self, mentions: list[Any], text: str, reading: Reading) -> None:
         """A period right after an event named as a value ("churned in Q3") is about the
         date of that event: its own date field, or a question which date."""
@@ -305,13 +326,21 @@ class BuiltinPlanner:
                 unclear=self._unknown_fields(reading, topic),
             )
         measures = list(reading.measures)
-        if not measures and reading.rank_word is not None:
-            implied = implied_measures(self.model, reading.rank_word, self.model.topic_views(topic))
+        views = self.model.topic_views(topic)
+        word = reading.implied_word or reading.rank_word
+        if measures and word is not None and is_time_word(word):
+            # A time word never ranks a count: "slowest for heat complaints" names the
+            # count only as a noun, so the duration it implies is used (or asked for).
+            fitting = fitting_measures(self.model, word, views) or []
+            if not any(m in fitting for m in measures) and counts_only(self.model, measures):
+                measures = []
+        if not measures and word is not None:
+            implied = implied_measures(self.model, word, views)
             if implied is not None and len(implied) != 1:
                 return self.refuse(
                     [
                         Unclear(
-                            reading.rank_word,
+                            word,
                             "field",
                             tuple(self.model.field(k).label for k in implied),
                             several=bool(implied),
@@ -339,6 +368,10 @@ class BuiltinPlanner:
             return self.refuse([unclear], topic)
         # "in fiscal year 2025": a field named with its one value filters, it does not group.
         dimensions = [d for d in dimensions if d in reading.grouped or not pinned(filters.get(d))]
+        if reading.rank_word is not None and not dimensions:
+            # "Which 5 ... had the most": with nothing to list, the ranking cannot be
+            # applied, and a total without it answers another question.
+            return self._nothing_to_rank(reading, topic)
         fields = dimensions + measures
         sorts, limit = ordering(self.model, fields, measures, reading, reading.dimensions)
         drop_empty_from_ranking(self.model, fields, filters, sorts, limit, reading)
@@ -348,6 +381,41 @@ class BuiltinPlanner:
             topic,
             reading=readback.sentence(self.model, query, reading.notes, reading.ignored),
         )
+
+    def _cannot_rank(self, reading: Reading, topic: str) -> bool:
+        """Whether `topic` cannot apply the ranking of `reading`: nothing to list, or a
+        speed, length or price word with no one measure there to be about."""
+        word = reading.implied_word or reading.rank_word
+        if word is None:
+            return False
+        if reading.rank_word is not None and not (reading.dimensions or reading.grain):
+            return True
+        if reading.measures:
+            return False
+        implied = implied_measures(self.model, word, self.model.topic_views(topic))
+        return implied is not None and len(implied) != 1
+
+    def _nothing_to_rank(self, reading: Reading, topic: str) -> CannotAnswer:
+        word = reading.rank_word or ""
+        asked = f"{reading.rank_limit} … {word}" if reading.rank_explicit else word
+        return CannotAnswer(
+            f"I could not tell what '{asked}' ranks: the question names nothing to list "
+            "(such as a name or a category) in topic "
+            f"{topic!r}"
+            + (f" (unknown words: {', '.join(reading.unknown[:5])})" if reading.unknown else "")
+            + ".",
+            self.suggestions(topic),
+            reason="not_understood",
+            unclear=(Unclear(asked, "field", self._listable(topic)),),
+        )
+
+    def _listable(self, topic: str) -> tuple[str, ...]:
+        return tuple(
+            self.model.field(f"{view}.{d}").label
+            for view in self.model.topic_views(topic)
+            for d, definition in self.model.views[view].dimensions.items()
+            if definition.type == "string"
+        )[:6]
 
     def _unknown_fields(self, reading: Reading, topic: str) -> tuple[Unclear, ...]:
         if not reading.unknown:

@@ -1,11 +1,11 @@
 """What a question implies without naming it: the measure behind a superlative about
-speed or price, and the date an event's period is about.
+speed, length or price, and the date an event's period is about.
 
-"Which carrier is the fastest?" names no measure, but only a time can be fast; "which is
-cheapest" only a cost or a price. "How many accounts churned in Q3" asks about the date
-of churning, not the topic's default date. When the model has exactly one field that
-fits, it is used; when it has several or none, the planner says so rather than answer
-about the wrong one.
+"Which carrier is the fastest?" names no measure, but only a time can be fast; "which
+takes the longest" only a time or a length; "which is cheapest" only a cost or a price.
+"How many accounts churned in Q3" asks about the date of churning, not the topic's
+default date. When the model has exactly one field that fits, it is used; when it has
+several or none, the planner says so rather than answer about the wrong one.
 """
 
 from __future__ import annotations
@@ -22,12 +22,18 @@ from parley.assistant.semantic_model import (
 )
 from parley.assistant.words import tokens
 
-SPEED = frozenset(("fastest", "slowest", "quickest"))
+SPEED = frozenset(("fastest", "slowest", "quickest", "how long"))
+# "Longest" and "shortest" may be about a time ("takes the longest") or a length.
+LENGTH = frozenset(("longest", "shortest"))
 PRICE = frozenset(("cheapest", "most expensive", "least expensive", "priciest", "costliest"))
 # Words of a measure's name that say it is a time; the first set is the stronger sign.
 _TIME = frozenset(("time", "times", "duration", "turnaround"))
 _TIME_UNITS = frozenset(("seconds", "minutes", "hours", "days", "weeks"))
+_DISTANCE = frozenset(
+    tokens("length distance kilometres kilometers km metres meters miles mileage")
+)
 _MONEY = frozenset(("cost", "costs", "price", "prices", "spend", "fee", "fees", "charge"))
+_COUNTS = frozenset(("count", "count_distinct"))
 # Words that may follow an event word and start its period ("churned in Q3").
 _PERIOD_START = (
     "in|during|on|since|before|after|between|from|last|this|over|within|until|by|yesterday|today"
@@ -40,26 +46,49 @@ def _words(found: ModelField) -> set[str]:
     )
 
 
-def implied_measures(model: SemanticModel, rank_word: str, views: list[str]) -> list[str] | None:
-    """The measures a speed or price superlative may be about (None: not such a word).
+def is_time_word(word: str | None) -> bool:
+    """Whether `word` can only be about a time or a length, never about a count."""
+    return word in SPEED or word in LENGTH
 
-    One result is the answer; several or none make the planner ask."""
+
+def fitting_measures(model: SemanticModel, word: str, views: list[str]) -> list[str] | None:
+    """Every measure a speed, length or price word can be about (None: not such a word)."""
     measures = [
         key for view in views for key in (f"{view}.{m}" for m in model.views[view].measures)
     ]
-    if rank_word in SPEED:
+    if word in SPEED or word in LENGTH:
         # A duration, where less is better: an "on-time rate" is no time.
-        measures = [k for k in measures if better(model.field(k)) == "lower"]
-        strong = [k for k in measures if _words(model.field(k)) & _TIME]
-        if strong:
-            return strong
-        return [k for k in measures if _words(model.field(k)) & _TIME_UNITS]
-    if rank_word in PRICE:
-        found = [k for k in measures if _words(model.field(k)) & _MONEY]
-        # "Cheapest" compares one unit with another: an average, when there is one.
-        averages = [k for k in found if _is_average(model.field(k))]
-        return averages if len(averages) == 1 else found
+        times = [k for k in measures if better(model.field(k)) == "lower"]
+        found = [k for k in times if _words(model.field(k)) & _TIME]
+        if not found:
+            found = [k for k in times if _words(model.field(k)) & _TIME_UNITS]
+        if word in LENGTH:
+            found += [k for k in measures if k not in found and _words(model.field(k)) & _DISTANCE]
+        return found
+    if word in PRICE:
+        return [k for k in measures if _words(model.field(k)) & _MONEY]
     return None
+
+
+def implied_measures(model: SemanticModel, word: str, views: list[str]) -> list[str] | None:
+    """The measures a speed, length or price word with no measure named may be about
+    (None: not such a word). One result is the answer; several or none make the
+    planner ask."""
+    found = fitting_measures(model, word, views)
+    if found is None:
+        return None
+    # A superlative compares one thing with another: per unit, so an average when there
+    # is exactly one (not a total or the single largest value).
+    averages = [k for k in found if _is_average(model.field(k))]
+    return averages if len(averages) == 1 else found
+
+
+def counts_only(model: SemanticModel, measures: list[str]) -> bool:
+    """Whether every one of `measures` counts rows: a noun such as "complaints", not a
+    quantity a time superlative could rank."""
+    return all(
+        isinstance(d := model.field(k).definition, Measure) and d.type in _COUNTS for k in measures
+    )
 
 
 def _is_average(found: ModelField) -> bool:

@@ -75,6 +75,10 @@ def choose(
         kinds = mention.kinds()
         before = previous_word(mention)
         grouping = before in BY or before == RANK_NOUN_MARK or before in ("which", "what")
+        if before == RANK_MEASURE_MARK and mention.start - 1 in measure_words:
+            # "the most popular products", "highest revenue regions": the measure is
+            # named, so the noun after it is what is ranked.
+            grouping = True
         others = measures_named - 1 if kinds == {"measure"} else measures_named
         kind: str | None
         if len(kinds) == 1:

@@ -20,6 +20,8 @@ class Reading:
     rank_word: str | None = None  # "top", "worst", "cheapest"...
     rank_descending: bool | None = None  # from the word alone; "best"/"worst" wait for a measure
     rank_limit: int | None = None
+    rank_explicit: bool = False  # the prompt gave the number ("top 5", "which 3")
+    implied_word: str | None = None  # "how long": a measure implied with no ranking
     rank_measure: str | None = None
     sort_measure: str | None = None
     unknown: list[str] = field(default_factory=list)
