@@ -213,8 +213,9 @@ class Settings(BaseSettings):
     body_timeout: float = Field(
         default=30.0,
         gt=0,
-        description="Seconds a client has to send a request body in full; a slow or short "
-        "body is answered 408 and the connection closed.",
+        description="Seconds a client has to send a request's line and headers, and then "
+        "its body, each in full; past them the request is answered 408 and the connection "
+        "closed.",
     )
     auth_failures_per_minute: int = Field(
         default=20,

@@ -91,7 +91,7 @@ def serve(
         log_config=None,
         access_log=False,
         server_header=False,
-        http=header_limit.protocol_class(settings.max_header_bytes),
+        http=header_limit.protocol_class(settings.max_header_bytes, settings.body_timeout),
         h11_max_incomplete_event_size=settings.max_header_bytes,
     )
 

@@ -5,6 +5,11 @@ parser, the faster one ``parley serve`` uses when it is installed, has none, and
 header of any size into memory. ``protocol_class`` returns an httptools protocol that
 counts the bytes of the URL and headers as the parser hands them over and answers 431
 once they pass the cap, or h11 with its own cap when httptools is missing.
+
+It also times the request line and headers: uvicorn times a body (through the app) and
+the idle gap after a response, but not a connection that never finishes its headers, or
+sends nothing at all, which could otherwise be held open for ever by anyone. Past the
+timeout the connection is answered 408 and closed.
 """
 
 from __future__ import annotations
@@ -23,31 +28,67 @@ class HeadersTooLarge(Exception):
     pass
 
 
-def _response_431(limit: int) -> bytes:
-    body = orjson.dumps(
-        {"detail": f"Request line and headers larger than {limit} bytes", "status": 431}
-    )
+def _closing_response(status: bytes, detail: str, code: int) -> bytes:
+    body = orjson.dumps({"detail": detail, "status": code})
     return (
-        b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+        b"HTTP/1.1 " + status + b"\r\n"
         b"content-type: application/json\r\n"
         b"content-length: " + str(len(body)).encode() + b"\r\n"
         b"connection: close\r\n\r\n" + body
     )
 
 
-def protocol_class(max_header_bytes: int) -> type[asyncio.Protocol] | str:
+def protocol_class(max_header_bytes: int, header_timeout: float) -> type[asyncio.Protocol] | str:
     """What to pass as uvicorn's ``http`` option."""
     if HttpToolsProtocol is None:  # pragma: no cover
         return "h11"
-    refusal = _response_431(max_header_bytes)
+    refusal = _closing_response(
+        b"431 Request Header Fields Too Large",
+        f"Request line and headers larger than {max_header_bytes} bytes",
+        431,
+    )
+    late = _closing_response(
+        b"408 Request Timeout",
+        f"Request line and headers not received within {header_timeout:g} s",
+        408,
+    )
 
     class CappedHttpToolsProtocol(HttpToolsProtocol):
         _header_bytes = 0
         _too_large = False
+        _header_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._time_headers()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._headers_done()
+            super().connection_lost(exc)
+
+        def _time_headers(self) -> None:
+            if self._header_timer is None:
+                self._header_timer = self.loop.call_later(header_timeout, self._headers_late)
+
+        def _headers_done(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _headers_late(self) -> None:
+            self._header_timer = None
+            if not self.transport.is_closing():
+                self.transport.write(late)
+                self.transport.close()
 
         def on_message_begin(self) -> None:
             self._header_bytes = 0
+            self._time_headers()  # a new request on a kept-alive connection
             super().on_message_begin()
+
+        def on_headers_complete(self) -> None:
+            self._headers_done()
+            super().on_headers_complete()
 
         def _count(self, size: int) -> None:
             self._header_bytes += size

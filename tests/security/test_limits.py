@@ -133,6 +133,28 @@ def test_a_short_or_slow_body_times_out(server: Server, drip: bool) -> None:
     assert b"connection: close" in raw.lower()
 
 
+@pytest.mark.parametrize("sent", [b"", b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n"])
+def test_a_request_whose_headers_never_end_times_out(server: Server, sent: bytes) -> None:
+    """Nothing sent at all, or headers begun and never finished: the connection is
+    answered 408 and closed, not held open for as long as the client likes."""
+    started = time.monotonic()
+    sock = raw_request(server, sent)
+    with sock:
+        for _ in range(4):
+            time.sleep(0.3)
+            try:
+                if sent:
+                    sock.sendall(b"X-Drip: 1\r\n")  # a header now and then, never the end
+            except OSError:
+                break
+        raw = read_all(sock)
+    elapsed = time.monotonic() - started
+    status, body = status_and_body(raw)
+    # PARLEY_BODY_TIMEOUT (1 s here) bounds the request line and headers too.
+    assert status == 408 and body["status"] == 408 and "headers" in str(body["detail"])
+    assert 0.9 < elapsed < 5
+
+
 def test_the_server_keeps_serving_after_every_refusal(server: Server) -> None:
     token = server.credentials()["personalToken"]
     listing = httpx.get(server.url + "/api/v1/ai/conversations", headers=bearer(token))
