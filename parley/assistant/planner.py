@@ -37,7 +37,7 @@ from parley.assistant.planning.building import (
 )
 from parley.assistant.planning.implied import event_dates, implied_measures
 from parley.assistant.planning.meanings import choose
-from parley.assistant.planning.periods import blank, cut_time, leftover_period
+from parley.assistant.planning.periods import blank, cut_time, leftover_period, period_note
 from parley.assistant.planning.ranking import RANK_MEASURE_MARK, RANK_NOUN_MARK, read_ranking
 from parley.assistant.planning.reading import Reading
 from parley.assistant.planning.values import as_written, capitalised, place
@@ -204,6 +204,9 @@ class BuiltinPlanner:
         reading.listing = _LISTING.search(text) is not None
         reading.nulls_asked = _NULLS.search(text) is not None
         text, reading.time_range = cut_time(text, now)
+        note = period_note(reading.time_range)
+        if note is not None:
+            reading.notes.append(note)
         grain = find_grain(text)
         if grain is not None:
             reading.grain = grain.value

@@ -154,6 +154,32 @@ def test_a_period_that_cannot_be_read_is_refused(own: tuple[BuiltinPlanner, Any]
     assert outcome.unclear[0].kind == "period"
 
 
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("shipments last winter 2023", "winter"),
+        ("shipments on weekends in 2024", "weekends"),
+        ("shipments on Saturdays in 2024", "saturdays"),
+        ("shipments in the evening last month", "evening"),
+        ("shipments over the holidays", "holidays"),
+        ("shipments this winter", "winter"),
+    ],
+)
+def test_a_time_word_left_unread_is_refused_not_dropped(
+    own: tuple[BuiltinPlanner, Any], prompt: str, word: str
+) -> None:
+    # Answering without it would answer for all time (or the whole year).
+    outcome = refused(own, prompt)
+    assert [(u.text, u.kind) for u in outcome.unclear] == [(word, "period")]
+
+
+def test_a_season_is_read_and_said_to_be_meteorological(own: tuple[BuiltinPlanner, Any]) -> None:
+    plan = ask(own, "shipments last summer")
+    assert plan.query.filters == {"shipments.shipped_on": {"gte": "2024-06-01", "lt": "2024-09-01"}}
+    assert "1 Jun 2024 to 31 Aug 2024" in plan.reading
+    assert "meteorological season of the Northern Hemisphere (June to August)" in plan.reading
+
+
 # 4. One measure when one is asked.
 
 
