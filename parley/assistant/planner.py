@@ -40,6 +40,7 @@ from parley.assistant.planning.meanings import choose
 from parley.assistant.planning.periods import blank, cut_time, leftover_period, period_note
 from parley.assistant.planning.ranking import RANK_MEASURE_MARK, RANK_NOUN_MARK, read_ranking
 from parley.assistant.planning.reading import Reading
+from parley.assistant.planning.unused import NEGATIONS, narrowing_left_over
 from parley.assistant.planning.values import as_written, capitalised, place
 from parley.assistant.query import SemanticQuery
 from parley.assistant.semantic_model import SemanticModel
@@ -244,6 +245,9 @@ class BuiltinPlanner:
         choose(self.model, mentions, words, base, views, reading)
         if reading.time_range is not None and reading.time_field is None:
             self._event_date(mentions, full, reading)
+        reading.unclear.extend(narrowing_left_over(raw, mentions, reading))
+        # A negation that was applied ("except Acme") was used, whatever the run said.
+        reading.ignored = [w for w in reading.ignored if w.lower() not in NEGATIONS]
         covered = {i for m in mentions for i in range(m.start, m.end)}
         reading.unknown = [
             w
@@ -344,6 +348,9 @@ class BuiltinPlanner:
         dimensions = [d for d in dimensions if d in reading.grouped or not pinned(filters.get(d))]
         fields = dimensions + measures
         sorts, limit = ordering(self.model, fields, measures, reading, reading.dimensions)
+        if reading.rank_limit is not None and reading.rank_limit > 1 and limit is None:
+            # "Which 5 ..." with nothing to list five of: the 5 would be dropped.
+            return self.refuse([Unclear(str(reading.rank_limit), "condition")], topic)
         drop_empty_from_ranking(self.model, fields, filters, sorts, limit, reading)
         query = SemanticQuery(table=topic, fields=fields, filters=filters, sorts=sorts, limit=limit)
         return Plan(

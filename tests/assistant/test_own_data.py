@@ -105,8 +105,29 @@ def test_several_matching_values_ask_which(own: tuple[BuiltinPlanner, Any]) -> N
     assert "matches more than one value" in outcome.message
 
 
-def test_a_number_left_over_is_reported(own: tuple[BuiltinPlanner, Any]) -> None:
-    assert "Not used: '01'" in ask(own, "Sales by customer 01").reading
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("Sales by customer 01", "01"),  # part of a name, a limit or a threshold: not known
+        ("shipments with a delay over 3", "over 3"),
+        ("suppliers with a lead time longer than 5", "longer than 5"),
+        ("shipments not by Fastline Express", "not"),
+        ("average rent higher than Boston", "higher than"),
+        ("top 3 shipments", "3"),  # nothing to list three of
+    ],
+)
+def test_a_word_that_would_narrow_the_question_is_not_dropped(
+    own: tuple[BuiltinPlanner, Any], prompt: str, word: str
+) -> None:
+    outcome = refused(own, prompt)
+    assert (word, "condition") in [(u.text, u.kind) for u in outcome.unclear]
+    assert "leaving it out would change the answer" in outcome.message
+
+
+def test_an_applied_negation_is_not_reported_as_unused(own: tuple[BuiltinPlanner, Any]) -> None:
+    plan = ask(own, "shipments except Fastline Express")
+    assert plan.query.filters == {"shipments.carrier": {"not": "Fastline Express"}}
+    assert "Not used" not in plan.reading
 
 
 # 2. Superlatives whose direction depends on the measure; N kept in every phrasing.
