@@ -287,6 +287,24 @@ def test_a_state_that_matches_nothing_is_refused(own: tuple[BuiltinPlanner, Any]
     assert [(u.text, u.kind) for u in outcome.unclear] == [("late", "value")]
 
 
+def test_a_verb_that_only_says_a_row_came_to_be_is_not_a_state(
+    own: tuple[BuiltinPlanner, Any],
+) -> None:
+    plan = ask(own, "How many shipments were recorded in March 2024?")
+    assert plan.query.filters == {"shipments.shipped_on": {"gte": "2024-03-01", "lt": "2024-04-01"}}
+    assert "Not used: 'recorded'" in plan.reading
+    # A state stays a state: refused when no value matches it.
+    assert refused(own, "How many orders were dispatched?").unclear[0].text == "dispatched"
+
+
+@pytest.mark.parametrize("via", ["in through", "in via", "through"])
+def test_a_cue_followed_by_a_preposition_passes_it_on(
+    own: tuple[BuiltinPlanner, Any], via: str
+) -> None:
+    plan = ask(own, f"How many shipments came {via} Fastline Express?")
+    assert plan.query.filters == {"shipments.carrier": "Fastline Express"}
+
+
 def test_a_word_of_a_longer_field_name_names_the_field(own: tuple[BuiltinPlanner, Any]) -> None:
     # "shipped" after "were" looks like a state, but it is a word of `shipped_on`.
     plan = ask(own, "How many shipments were shipped in March 2024?")

@@ -42,6 +42,18 @@ VALUE_CUES = frozenset(
         *("is", "are", "was", "were", "been", "being"),
     )
 )
+_BE = frozenset(("is", "are", "was", "were", "been", "being"))
+# Prepositions: after a cue ("came in through the app") they pass the cue on; they are
+# never a value themselves.
+_PASSING = VALUE_CUES - _BE | {"through", "into", "onto", "within", "under", "on", "of"}
+# Verbs that only say a row came to be ("trips were taken"): after is/are/was/were they
+# are a value only when a stored value matches them whole.
+EVENT_VERBS = frozenset(
+    (
+        *("taken", "made", "placed", "created", "recorded", "logged", "registered"),
+        *("booked", "entered", "done", "happened", "occurred", "held", "run", "generated"),
+    )
+)
 _GROUP_CUES = frozenset(("by", "per"))
 _JOINERS = frozenset(("and", "or", "vs", "versus", "nor"))
 _MAX_CANDIDATES = 5
@@ -201,10 +213,14 @@ def _name_like(
 ) -> bool:
     if any(w in capitals for w in raw[start:end]):
         return True
+    if raw[start] in _PASSING:
+        return False
     before = start - 1
     while before >= 0 and words[before] in ("the", "a", "an"):
         before -= 1
     if before < 0:
+        return False
+    if words[before] in _BE and end - start == 1 and raw[start] in EVENT_VERBS:
         return False
     if words[before] in VALUE_CUES:
         return True
