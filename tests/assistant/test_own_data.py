@@ -201,6 +201,12 @@ def test_a_season_is_read_and_said_to_be_meteorological(own: tuple[BuiltinPlanne
     assert "meteorological season of the Northern Hemisphere (June to August)" in plan.reading
 
 
+def test_the_past_n_days_say_today_is_left_out(own: tuple[BuiltinPlanner, Any]) -> None:
+    plan = ask(own, "shipments in the past 30 days")
+    assert plan.query.filters == {"shipments.shipped_on": {"gte": "2024-10-28", "lt": "2024-11-27"}}
+    assert "the 30 whole days before today (today left out)" in plan.reading
+
+
 # 4. One measure when one is asked.
 
 

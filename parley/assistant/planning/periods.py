@@ -56,9 +56,21 @@ def period_note(period: TimeRange | None) -> str | None:
             f"'{period.text}' as a meteorological season of the Northern Hemisphere"
             f" ({_SEASON_MONTHS[SEASONS[season.group(0)]]})"
         )
+    whole = _WHOLE_PERIODS.search(period.text)
+    if whole is not None:
+        unit = whole.group(2)
+        current = {"day": "today", "week": "this week", "month": "this month"}.get(
+            unit, f"this {unit}"
+        )
+        count = whole.group(1)
+        return f"'{period.text}' as the {count} whole {unit}s before {current} ({current} left out)"
     return None
 
 
+# "the past 30 days": whole periods, the current one left out (as Omni's "complete days").
+_WHOLE_PERIODS = re.compile(
+    r"\b(?:last|past|previous|prior|trailing)\s+(\w+)\s+(day|week|month|quarter|year)s?\b"
+)
 _SEASON_WORD = re.compile(rf"\b(?:{'|'.join(SEASONS)})\b")
 _SEASON_MONTHS = {3: "March to May", 6: "June to August", 9: "September to November"}
 _SEASON_MONTHS[12] = "December to February"
