@@ -137,14 +137,17 @@ class BuiltinPlanner:
                 else self.pick_topic(prompt)
             )
         reading = self.read(prompt, topic, now)
-        if reading.unclear and picked:
-            # The topic that looked best left words unread; another that reads them all
-            # (the one field that uses them is there) answers the question asked.
+        if (reading.unclear or reading.ignored) and picked:
+            # The topic that looked best left words unread or unused; another that reads
+            # them all (the one field that uses them is there), or leaves fewer unused,
+            # answers the question asked rather than a broader one.
             for other in self.model.topics:
                 if other == topic:
                     continue
                 again = self.read(prompt, other, now)
-                if not again.unclear and (again.measures or again.dimensions):
+                if again.unclear or not (again.measures or again.dimensions):
+                    continue
+                if reading.unclear or len(again.ignored) < len(reading.ignored):
                     topic, reading = other, again
                     break
         if reading.unclear:
@@ -212,7 +215,9 @@ class BuiltinPlanner:
         if grain is not None:
             reading.grain = grain.value
             text = blank(text, grain.start, grain.end)
+        digits = sum(1 for w in raw_tokens(text) if w.isdigit())
         text = read_ranking(text, reading)
+        reading.rank_written = sum(1 for w in raw_tokens(text) if w.isdigit()) < digits
         views = self.model.topic_views(topic)
         raw = raw_tokens(text)
         words = [stem(w) for w in raw]
@@ -348,9 +353,11 @@ class BuiltinPlanner:
         dimensions = [d for d in dimensions if d in reading.grouped or not pinned(filters.get(d))]
         fields = dimensions + measures
         sorts, limit = ordering(self.model, fields, measures, reading, reading.dimensions)
-        if reading.rank_limit is not None and reading.rank_limit > 1 and limit is None:
-            # "Which 5 ..." with nothing to list five of: the 5 would be dropped.
-            return self.refuse([Unclear(str(reading.rank_limit), "condition")], topic)
+        if (reading.rank_written or reading.rank_word is not None) and limit is None:
+            # "Which 5 ..." or "stations with the most ..." with nothing to rank: the rank
+            # would be dropped and a total answered.
+            word = str(reading.rank_limit) if reading.rank_written else reading.rank_word
+            return self.refuse([Unclear(str(word), "condition")], topic)
         drop_empty_from_ranking(self.model, fields, filters, sorts, limit, reading)
         query = SemanticQuery(table=topic, fields=fields, filters=filters, sorts=sorts, limit=limit)
         return Plan(

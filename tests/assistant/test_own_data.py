@@ -124,6 +124,12 @@ def test_a_word_that_would_narrow_the_question_is_not_dropped(
     assert "leaving it out would change the answer" in outcome.message
 
 
+def test_a_number_naming_what_is_counted_is_reported(own: tuple[BuiltinPlanner, Any]) -> None:
+    plan = ask(own, "How many 24 shipments in March 2024?")
+    assert "Not used: '24'" in plan.reading
+    assert refused(own, "How many shipments over 24 in March 2024?").unclear[0].text == "over 24"
+
+
 def test_an_applied_negation_is_not_reported_as_unused(own: tuple[BuiltinPlanner, Any]) -> None:
     plan = ask(own, "shipments except Fastline Express")
     assert plan.query.filters == {"shipments.carrier": {"not": "Fastline Express"}}
@@ -451,3 +457,51 @@ def test_a_short_word_of_a_field_name_in_another_topic_is_read_there() -> None:
     # A topic asked for explicitly is kept, and refuses what it cannot read.
     kept = planner.plan("Which 3 people take the longest to pay?", topic="people", now=NOW)
     assert isinstance(kept, CannotAnswer)
+
+
+RIDES = """
+views:
+  stations:
+    table: stations
+    dimensions:
+      id: {type: number, primary_key: true, index_values: false}
+      name: {type: string, label: Station, synonyms: [stations]}
+    measures: {station_count: {type: count, label: Stations}}
+  rides:
+    table: rides
+    dimensions:
+      station_id: {type: number, index_values: false}
+      duration: {type: number, label: Duration, index_values: false}
+    measures:
+      ride_count: {type: count, label: Rides}
+      total_minutes: {type: sum, sql: duration, label: Ride minutes}
+topics:
+  stations: {base_view: stations}
+  rides:
+    base_view: rides
+    joins:
+      stations: {relationship: many_to_one, foreign_key: rides.station_id, primary_key: stations.id}
+"""
+
+
+def test_a_topic_that_leaves_fewer_words_unused_answers() -> None:
+    from parley.assistant.semantic_model import parse_model
+
+    planner = BuiltinPlanner(parse_model(RIDES))
+    prompt = "Which 5 stations had the most minutes?"
+    # "stations" points at the stations topic, which would drop "minutes" and the rank.
+    assert planner.pick_topic(prompt) == "stations"
+    plan = planner.plan(prompt, now=NOW)
+    assert isinstance(plan, Plan), plan
+    assert plan.topic == "rides"
+    assert plan.query.fields == ["stations.name", "rides.total_minutes"]
+    assert plan.query.limit == 5
+
+
+def test_a_rank_with_nothing_to_rank_is_refused() -> None:
+    from parley.assistant.semantic_model import parse_model
+
+    planner = BuiltinPlanner(parse_model(RIDES))
+    outcome = planner.plan("ride minutes with the most", now=NOW)
+    assert isinstance(outcome, CannotAnswer), outcome
+    assert [(u.text, u.kind) for u in outcome.unclear] == [("most", "condition")]

@@ -20,6 +20,7 @@ class Reading:
     rank_word: str | None = None  # "top", "worst", "cheapest"...
     rank_descending: bool | None = None  # from the word alone; "best"/"worst" wait for a measure
     rank_limit: int | None = None
+    rank_written: bool = False  # the limit was a number of the prompt ("which 5"), not implied
     rank_measure: str | None = None
     sort_measure: str | None = None
     unknown: list[str] = field(default_factory=list)

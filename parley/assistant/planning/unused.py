@@ -6,7 +6,8 @@ small, closed classes of words exist to do exactly that, so when one of them is 
 over the planner refuses rather than answer a broader question (decision 0024):
 
 - a number ("more than 10 mm", "top 5", "customer 01"): a threshold, a limit or part of
-  a name;
+  a name; only one written right before a word the planner read, with no comparison
+  before it ("311 requests"), names that thing and is reported;
 - a negation not applied to a value ("trips not by members"): without it the answer is
   the opposite one;
 - a comparison ("longer than", "at least"): a condition the planner cannot express.
@@ -41,6 +42,8 @@ def narrowing_left_over(raw: list[str], mentions: list[Mention], reading: Readin
         before = raw[i - 1] if i > 0 else ""
         after = raw[i + 1] if i + 1 < len(raw) else ""
         if word.isdigit():
+            if i + 1 in covered and before not in _COMPARING and before != "than":
+                continue  # part of a name: "311 requests", "the 24 hour gym"; reported
             if before == "than" and i > 1:
                 word = f"{raw[i - 2]} than {word}"
             elif before in _COMPARING:
