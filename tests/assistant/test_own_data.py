@@ -305,6 +305,8 @@ def test_a_verb_that_only_says_a_row_came_to_be_is_not_a_state(
     plan = ask(own, "How many shipments were recorded in March 2024?")
     assert plan.query.filters == {"shipments.shipped_on": {"gte": "2024-03-01", "lt": "2024-04-01"}}
     assert "Not used: 'recorded'" in plan.reading
+    # Said of nothing read, it stays a name to find.
+    assert refused(own, "How many were recorded in March 2024?").unclear[0].text == "recorded"
     # A state stays a state: refused when no value matches it.
     assert refused(own, "How many orders were dispatched?").unclear[0].text == "dispatched"
 
