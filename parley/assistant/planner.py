@@ -9,7 +9,10 @@ Offline and deterministic. The prompt is read in steps, each in its own module u
 3. measures, dimensions and filter values, longest phrase first (`vocabulary.py`),
    with context deciding between the meanings of a word (`meanings.py`);
 4. the words still unplaced: values by part of their name or misspelt, values looked up
-   in the warehouse, misspelt fields — or a refusal naming them (`values.py`).
+   in the warehouse, misspelt fields — or a refusal naming them (`values.py`);
+5. the words still unused: reported, unless leaving one out would change the answer (a
+   number, a negation, a comparison, a rank with nothing to rank), which refuses
+   (`unused.py`).
 
 A follow-up ("by X", "only X", "what about <period>", "top N", "sort by") edits the
 previous query (`follow_ups.py`); anything else is a new question (`building.py`). Every
