@@ -5,8 +5,9 @@ A refusal is a `CannotAnswer`. Its `reason` tells callers (the evaluation, the j
 worker) what kind of refusal it is without reading the text:
 
 - `unanswerable`: nothing in the question fits the model (or the topic is unknown);
-- `not_understood`: words that look like a value, a field or a period matched nothing
-  (`unclear` lists them, each with the closest candidates);
+- `not_understood`: words that look like a value, a field or a period matched nothing,
+  or a word that would narrow the question (a number, a negation, a comparison) was not
+  used (`unclear` lists them, each with the closest candidates);
 - `ambiguous`: words matched several values and the planner will not guess (`unclear`
   lists the candidates to choose from);
 - `unavailable`: the planner itself failed (an LLM endpoint down, an invalid query).
@@ -20,7 +21,7 @@ from typing import Literal, Protocol
 
 from parley.assistant.query import SemanticQuery
 
-UnclearKind = Literal["value", "field", "period"]
+UnclearKind = Literal["value", "field", "period", "condition"]
 Reason = Literal["unanswerable", "not_understood", "ambiguous", "unavailable"]
 
 
@@ -37,6 +38,8 @@ class Unclear:
         what = {"value": "find", "field": "find a field called", "period": "read the period"}
         if self.several:
             text = f"'{self.text}' matches more than one value."
+        elif self.kind == "condition":
+            text = f"I could not use '{self.text}', and leaving it out would change the answer."
         else:
             text = f"I could not {what[self.kind]} '{self.text}'."
         if self.candidates:

@@ -9,7 +9,10 @@ Offline and deterministic. The prompt is read in steps, each in its own module u
 3. measures, dimensions and filter values, longest phrase first (`vocabulary.py`),
    with context deciding between the meanings of a word (`meanings.py`);
 4. the words still unplaced: values by part of their name or misspelt, values looked up
-   in the warehouse, misspelt fields — or a refusal naming them (`values.py`).
+   in the warehouse, misspelt fields — or a refusal naming them (`values.py`);
+5. the words still unused: reported, unless leaving one out would change the answer (a
+   number, a negation, a comparison, a rank with nothing to rank), which refuses
+   (`unused.py`).
 
 A follow-up ("by X", "only X", "what about <period>", "top N", "sort by") edits the
 previous query (`follow_ups.py`); anything else is a new question (`building.py`). Every
@@ -43,9 +46,10 @@ from parley.assistant.planning.implied import (
     is_time_word,
 )
 from parley.assistant.planning.meanings import choose
-from parley.assistant.planning.periods import blank, cut_time, leftover_period
+from parley.assistant.planning.periods import blank, cut_time, leftover_period, period_note
 from parley.assistant.planning.ranking import RANK_MEASURE_MARK, RANK_NOUN_MARK, read_ranking
 from parley.assistant.planning.reading import Reading
+from parley.assistant.planning.unused import NEGATIONS, narrowing_left_over
 from parley.assistant.planning.values import as_written, capitalised, place
 from parley.assistant.query import SemanticQuery
 from parley.assistant.semantic_model import SemanticModel
@@ -143,18 +147,23 @@ class BuiltinPlanner:
                 else self.pick_topic(prompt)
             )
         reading = self.read(prompt, topic, now)
-        if (reading.unclear or self._cannot_rank(reading, topic)) and picked:
-            # The topic that looked best left words unread; another that reads them all
-            # (the one field that uses them is there) answers the question asked.
+        cannot_rank = self._cannot_rank(reading, topic)
+        if (reading.unclear or reading.ignored or cannot_rank) and picked:
+            # The topic that looked best left words unread or unused, or a ranking it
+            # cannot apply; another that reads them all (the one field that uses them is
+            # there), or leaves fewer unused, answers the question asked rather than a
+            # broader one.
             for other in self.model.topics:
                 if other == topic:
                     continue
                 again = self.read(prompt, other, now)
                 if (
-                    not again.unclear
-                    and (again.measures or again.dimensions)
-                    and not self._cannot_rank(again, other)
+                    again.unclear
+                    or not (again.measures or again.dimensions)
+                    or self._cannot_rank(again, other)
                 ):
+                    continue
+                if reading.unclear or cannot_rank or len(again.ignored) < len(reading.ignored):
                     topic, reading = other, again
                     break
         if reading.unclear:
@@ -215,6 +224,9 @@ class BuiltinPlanner:
         reading.listing = _LISTING.search(text) is not None
         reading.nulls_asked = _NULLS.search(text) is not None
         text, reading.time_range = cut_time(text, now)
+        note = period_note(reading.time_range)
+        if note is not None:
+            reading.notes.append(note)
         grain = find_grain(text)
         if grain is not None:
             reading.grain = grain.value
@@ -252,6 +264,9 @@ class BuiltinPlanner:
         choose(self.model, mentions, words, base, views, reading)
         if reading.time_range is not None and reading.time_field is None:
             self._event_date(mentions, full, reading)
+        reading.unclear.extend(narrowing_left_over(raw, mentions, reading))
+        # A negation that was applied ("except Acme") was used, whatever the run said.
+        reading.ignored = [w for w in reading.ignored if w.lower() not in NEGATIONS]
         covered = {i for m in mentions for i in range(m.start, m.end)}
         reading.unknown = [
             w
@@ -374,6 +389,11 @@ class BuiltinPlanner:
             return self._nothing_to_rank(reading, topic)
         fields = dimensions + measures
         sorts, limit = ordering(self.model, fields, measures, reading, reading.dimensions)
+        if (reading.rank_explicit or reading.rank_word is not None) and limit is None:
+            # "Which 5 ..." or "stations with the most ..." with nothing to rank: the rank
+            # would be dropped and a total answered.
+            word = str(reading.rank_limit) if reading.rank_explicit else reading.rank_word
+            return self.refuse([Unclear(str(word), "condition")], topic)
         drop_empty_from_ranking(self.model, fields, filters, sorts, limit, reading)
         query = SemanticQuery(table=topic, fields=fields, filters=filters, sorts=sorts, limit=limit)
         return Plan(

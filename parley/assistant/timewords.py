@@ -14,7 +14,14 @@
   22-28, or the month's last seven days;
 - "between 1 and 15 June", "from 3 to 9 March 2025": days of one month;
 - weekday names: "on Monday" = the latest Monday not after today, "last Monday" the one
-  before today.
+  before today ("on Mondays", every Monday, is not a period it can read);
+- seasons, meteorological and of the Northern Hemisphere (spring March-May, summer
+  June-August, autumn or fall September-November, winter December-February): "last
+  summer" = the latest one that has ended, "this|in|during summer" = the latest one
+  that has begun (up to now when it is under way), "summer 2025" = that year's; a
+  winter spans two years, so "winter 2025" is not read;
+- "the last|past|previous N days" are the N whole days before today (today left out),
+  and likewise for weeks, months, quarters and years.
 
 Grain words: "daily", "weekly", "monthly", "quarterly", "yearly", "by|per|each
 <period>", and "trend", "over time" (a month unless another grain is named).
@@ -290,13 +297,55 @@ def _extra_ranges(text: str, now: datetime, today: datetime) -> list[Found[TimeR
         if first <= last:
             add(match, datetime(first, 1, 1), datetime(last + 1, 1, 1))
     for match in re.finditer(
-        rf"\b(?:(on|last|this|past|previous)\s+)?{_WEEKDAY}s?\b(?!\s+(?:of|and|to)\b)", text
+        rf"\b(?:(on|last|this|past|previous)\s+)?{_WEEKDAY}\b(?!\s+(?:of|and|to)\b)", text
     ):
         back = (today.weekday() - WEEKDAYS[match.group(2)]) % 7
         if match.group(1) in ("last", "past", "previous") and back == 0:
             back = 7
         day = today - timedelta(days=back)
         add(match, day, day + timedelta(days=1))
+    hits.extend(_seasons(text, now))
+    return hits
+
+
+# Meteorological seasons of the Northern Hemisphere: the month each starts in.
+SEASONS = {"spring": 3, "summer": 6, "autumn": 9, "fall": 9, "winter": 12}
+_SEASON = "(" + "|".join(SEASONS) + ")"
+
+
+def _seasons(text: str, now: datetime) -> list[Found[TimeRange]]:
+    hits: list[Found[TimeRange]] = []
+    for match in re.finditer(
+        rf"\b(?:(last|past|previous|this|in|during|for|of)\s+)?(?:the\s+)?{_SEASON}\b"
+        rf"(?:,?\s+(?:of\s+)?{_YEAR}\b)?",
+        text,
+    ):
+        which, name, year_text = match.group(1), match.group(2), match.group(3)
+        month = SEASONS[name]
+        if year_text is not None:
+            if name == "winter" or which in ("last", "past", "previous", "this"):
+                continue  # a winter spans two years; "last summer 2024" says two things
+            start = datetime(int(year_text), month, 1)
+        elif which is None:
+            continue  # alone, "spring" or "fall" may be a name or a verb
+        else:
+            # The latest start of this season not after now.
+            year = now.year if (now.month, now.day) >= (month, 1) else now.year - 1
+            start = datetime(year, month, 1)
+            under_way = shift(start, "month", 3) > now
+            if which == "this" and not under_way:
+                continue  # "this winter" in November: the coming one or the last? Not read.
+            if which in ("last", "past", "previous") and under_way:
+                start = shift(start, "year", -1)
+        end = shift(start, "month", 3)
+        inclusive = end > now
+        hits.append(
+            Found(
+                TimeRange(start, now if inclusive else end, inclusive, match.group(0).strip()),
+                match.start(),
+                match.end(),
+            )
+        )
     return hits
 
 

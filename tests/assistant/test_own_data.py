@@ -105,8 +105,41 @@ def test_several_matching_values_ask_which(own: tuple[BuiltinPlanner, Any]) -> N
     assert "matches more than one value" in outcome.message
 
 
-def test_a_number_left_over_is_reported(own: tuple[BuiltinPlanner, Any]) -> None:
-    assert "Not used: '01'" in ask(own, "Sales by customer 01").reading
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("Sales by customer 01", "01"),  # part of a name, a limit or a threshold: not known
+        ("shipments with a delay over 3", "over 3"),
+        ("suppliers with a lead time longer than 5", "longer than 5"),
+        ("shipments not by Fastline Express", "not"),
+        ("average rent higher than Boston", "higher than"),
+    ],
+)
+def test_a_word_that_would_narrow_the_question_is_not_dropped(
+    own: tuple[BuiltinPlanner, Any], prompt: str, word: str
+) -> None:
+    outcome = refused(own, prompt)
+    assert (word, "condition") in [(u.text, u.kind) for u in outcome.unclear]
+    assert "leaving it out would change the answer" in outcome.message
+
+
+def test_a_rank_with_nothing_to_list_is_refused(own: tuple[BuiltinPlanner, Any]) -> None:
+    # Nothing to list three of: refused as a ranking it cannot apply, not answered as a
+    # total of all shipments.
+    outcome = refused(own, "top 3 shipments")
+    assert any(u.text.startswith("3") for u in outcome.unclear), outcome.unclear
+
+
+def test_a_number_naming_what_is_counted_is_reported(own: tuple[BuiltinPlanner, Any]) -> None:
+    plan = ask(own, "How many 24 shipments in March 2024?")
+    assert "Not used: '24'" in plan.reading
+    assert refused(own, "How many shipments over 24 in March 2024?").unclear[0].text == "over 24"
+
+
+def test_an_applied_negation_is_not_reported_as_unused(own: tuple[BuiltinPlanner, Any]) -> None:
+    plan = ask(own, "shipments except Fastline Express")
+    assert plan.query.filters == {"shipments.carrier": {"not": "Fastline Express"}}
+    assert "Not used" not in plan.reading
 
 
 # 2. Superlatives whose direction depends on the measure; N kept in every phrasing.
@@ -152,6 +185,38 @@ def test_first_week_of_a_month(own: tuple[BuiltinPlanner, Any]) -> None:
 def test_a_period_that_cannot_be_read_is_refused(own: tuple[BuiltinPlanner, Any]) -> None:
     outcome = refused(own, "shipments in the first fortnight of March 2024")
     assert outcome.unclear[0].kind == "period"
+
+
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("shipments last winter 2023", "winter"),
+        ("shipments on weekends in 2024", "weekends"),
+        ("shipments on Saturdays in 2024", "saturdays"),
+        ("shipments in the evening last month", "evening"),
+        ("shipments over the holidays", "holidays"),
+        ("shipments this winter", "winter"),
+    ],
+)
+def test_a_time_word_left_unread_is_refused_not_dropped(
+    own: tuple[BuiltinPlanner, Any], prompt: str, word: str
+) -> None:
+    # Answering without it would answer for all time (or the whole year).
+    outcome = refused(own, prompt)
+    assert [(u.text, u.kind) for u in outcome.unclear] == [(word, "period")]
+
+
+def test_a_season_is_read_and_said_to_be_meteorological(own: tuple[BuiltinPlanner, Any]) -> None:
+    plan = ask(own, "shipments last summer")
+    assert plan.query.filters == {"shipments.shipped_on": {"gte": "2024-06-01", "lt": "2024-09-01"}}
+    assert "1 Jun 2024 to 31 Aug 2024" in plan.reading
+    assert "meteorological season of the Northern Hemisphere (June to August)" in plan.reading
+
+
+def test_the_past_n_days_say_today_is_left_out(own: tuple[BuiltinPlanner, Any]) -> None:
+    plan = ask(own, "shipments in the past 30 days")
+    assert plan.query.filters == {"shipments.shipped_on": {"gte": "2024-10-28", "lt": "2024-11-27"}}
+    assert "the 30 whole days before today (today left out)" in plan.reading
 
 
 # 4. One measure when one is asked.
@@ -238,6 +303,26 @@ def test_a_word_of_a_field_description_names_it(own: tuple[BuiltinPlanner, Any])
 def test_a_state_that_matches_nothing_is_refused(own: tuple[BuiltinPlanner, Any]) -> None:
     outcome = refused(own, "How many shipments were late?")
     assert [(u.text, u.kind) for u in outcome.unclear] == [("late", "value")]
+
+
+def test_a_verb_that_only_says_a_row_came_to_be_is_not_a_state(
+    own: tuple[BuiltinPlanner, Any],
+) -> None:
+    plan = ask(own, "How many shipments were recorded in March 2024?")
+    assert plan.query.filters == {"shipments.shipped_on": {"gte": "2024-03-01", "lt": "2024-04-01"}}
+    assert "Not used: 'recorded'" in plan.reading
+    # Said of nothing read, it stays a name to find.
+    assert refused(own, "How many were recorded in March 2024?").unclear[0].text == "recorded"
+    # A state stays a state: refused when no value matches it.
+    assert refused(own, "How many orders were dispatched?").unclear[0].text == "dispatched"
+
+
+@pytest.mark.parametrize("via", ["in through", "in via", "through"])
+def test_a_cue_followed_by_a_preposition_passes_it_on(
+    own: tuple[BuiltinPlanner, Any], via: str
+) -> None:
+    plan = ask(own, f"How many shipments came {via} Fastline Express?")
+    assert plan.query.filters == {"shipments.carrier": "Fastline Express"}
 
 
 def test_a_word_of_a_longer_field_name_names_the_field(own: tuple[BuiltinPlanner, Any]) -> None:
@@ -380,3 +465,52 @@ def test_a_short_word_of_a_field_name_in_another_topic_is_read_there() -> None:
     # A topic asked for explicitly is kept, and refuses what it cannot read.
     kept = planner.plan("Which 3 people take the longest to pay?", topic="people", now=NOW)
     assert isinstance(kept, CannotAnswer)
+
+
+RIDES = """
+views:
+  stations:
+    table: stations
+    dimensions:
+      id: {type: number, primary_key: true, index_values: false}
+      name: {type: string, label: Station, synonyms: [stations]}
+    measures: {station_count: {type: count, label: Stations}}
+  rides:
+    table: rides
+    dimensions:
+      station_id: {type: number, index_values: false}
+      duration: {type: number, label: Duration, index_values: false}
+    measures:
+      ride_count: {type: count, label: Rides}
+      total_minutes: {type: sum, sql: duration, label: Ride minutes}
+topics:
+  stations: {base_view: stations}
+  rides:
+    base_view: rides
+    joins:
+      stations: {relationship: many_to_one, foreign_key: rides.station_id, primary_key: stations.id}
+"""
+
+
+def test_a_topic_that_leaves_fewer_words_unused_answers() -> None:
+    from parley.assistant.semantic_model import parse_model
+
+    planner = BuiltinPlanner(parse_model(RIDES))
+    prompt = "Which 5 stations had the most minutes?"
+    # "stations" points at the stations topic, which would drop "minutes" and the rank.
+    assert planner.pick_topic(prompt) == "stations"
+    plan = planner.plan(prompt, now=NOW)
+    assert isinstance(plan, Plan), plan
+    assert plan.topic == "rides"
+    assert plan.query.fields == ["stations.name", "rides.total_minutes"]
+    assert plan.query.limit == 5
+
+
+def test_a_rank_with_nothing_to_rank_is_refused() -> None:
+    from parley.assistant.semantic_model import parse_model
+
+    planner = BuiltinPlanner(parse_model(RIDES))
+    outcome = planner.plan("ride minutes with the most", now=NOW)
+    assert isinstance(outcome, CannotAnswer), outcome
+    # Refused as a ranking with nothing to list, not answered as the total.
+    assert [u.text for u in outcome.unclear] == ["most"]

@@ -46,6 +46,14 @@ CASES = [
     ("from January to June 2025", {"gte": "2025-01-01", "lt": "2025-07-01"}),
     ("from march 3, 2025 to march 9, 2025", {"gte": "2025-03-03", "lt": "2025-03-10"}),
     ("before 2025", {"lt": "2025-01-01"}),
+    # Meteorological seasons, Northern Hemisphere.
+    ("last summer", {"gte": "2026-06-01", "lt": "2026-09-01"}),
+    ("last winter", {"gte": "2025-12-01", "lt": "2026-03-01"}),
+    ("last autumn", {"gte": "2025-09-01", "lt": "2025-12-01"}),  # this one is under way
+    ("this fall", {"gte": "2026-09-01", "lte": TO_NOW}),
+    ("in spring", {"gte": "2026-03-01", "lt": "2026-06-01"}),
+    ("summer 2025", {"gte": "2025-06-01", "lt": "2025-09-01"}),
+    ("during the autumn of 2024", {"gte": "2024-09-01", "lt": "2024-12-01"}),
 ]
 
 
@@ -57,7 +65,17 @@ def test_time_range(text: str, expected: dict[str, str]) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["revenue by brand", "may i see sales", "top 5 products", "items 2 3 4"]
+    "text",
+    [
+        "revenue by brand",
+        "may i see sales",
+        "top 5 products",
+        "items 2 3 4",
+        "did sales fall",  # a verb, not the season
+        "spring collection sales",  # alone, a season word may be a name
+        "this winter",  # in November: the coming one or the last?
+        "orders on mondays",  # every Monday is not a period
+    ],
 )
 def test_no_time_range(text: str) -> None:
     assert find_time_range(text, NOW) is None

@@ -20,7 +20,7 @@ from parley.assistant.semantic_model import (
     SemanticModel,
     numeric_time,
 )
-from parley.assistant.timewords import MONTHS, WEEKDAYS, TimeRange, find_time_range
+from parley.assistant.timewords import MONTHS, SEASONS, WEEKDAYS, TimeRange, find_time_range
 from parley.assistant.words import BLOCK
 
 _LONG_MONTHS = sorted((m for m in MONTHS if len(m) > 3 and m != "june"), key=len)
@@ -28,8 +28,13 @@ _LONG_MONTHS = sorted((m for m in MONTHS if len(m) > 3 and m != "june"), key=len
 _PERIOD_WORD = re.compile(
     r"\b(?:(?:first|second|third|fourth|fifth|last|1st|2nd|3rd|4th|5th)\s+"
     r"(?:week|half|fortnight|day|month|quarter)s?\s+(?:of|in)\b"
-    r"|(?:19|20)\d{2}|h[12]|q[1-4]|fortnight|weekends?|half[\s-]year|semester"
-    rf"|{'|'.join(_LONG_MONTHS)}|june|{'|'.join(WEEKDAYS)}"
+    r"|(?:19|20)\d{2}|h[12]|q[1-4]|fortnight|weekends?|weekdays?|half[\s-]year|semester"
+    rf"|{'|'.join(_LONG_MONTHS)}|june|(?:{'|'.join(WEEKDAYS)})s?"
+    # Times of day, seasons and holidays name a part of the calendar the planner cannot
+    # filter on (or did not read): left over, they would widen the question to all time.
+    r"|(?:mornings?|afternoons?|evenings?|nights?|overnight|nighttime|daytime|midday"
+    r"|spring|summers?|autumns?|winters?|holidays?|christmas|easter|thanksgiving)"
+    r"|(?:last|this|past|previous|in|during|the)\s+fall"
     r"|(?:in|of|during|since|until|before|after)\s+(?:may|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec))\b"
 )
 
@@ -39,6 +44,36 @@ def cut_time(text: str, now: datetime) -> tuple[str, TimeRange | None]:
     if found is None:
         return text, None
     return blank(text, found.start, found.end), found.value
+
+
+def period_note(period: TimeRange | None) -> str | None:
+    """How a period whose bounds are a convention was read, for the read-back sentence."""
+    if period is None:
+        return None
+    season = _SEASON_WORD.search(period.text)
+    if season is not None:
+        return (
+            f"'{period.text}' as a meteorological season of the Northern Hemisphere"
+            f" ({_SEASON_MONTHS[SEASONS[season.group(0)]]})"
+        )
+    whole = _WHOLE_PERIODS.search(period.text)
+    if whole is not None:
+        unit = whole.group(2)
+        current = {"day": "today", "week": "this week", "month": "this month"}.get(
+            unit, f"this {unit}"
+        )
+        count = whole.group(1)
+        return f"'{period.text}' as the {count} whole {unit}s before {current} ({current} left out)"
+    return None
+
+
+# "the past 30 days": whole periods, the current one left out (as Omni's "complete days").
+_WHOLE_PERIODS = re.compile(
+    r"\b(?:last|past|previous|prior|trailing)\s+(\w+)\s+(day|week|month|quarter|year)s?\b"
+)
+_SEASON_WORD = re.compile(rf"\b(?:{'|'.join(SEASONS)})\b")
+_SEASON_MONTHS = {3: "March to May", 6: "June to August", 9: "September to November"}
+_SEASON_MONTHS[12] = "December to February"
 
 
 def blank(text: str, start: int, end: int) -> str:

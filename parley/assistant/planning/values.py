@@ -42,6 +42,18 @@ VALUE_CUES = frozenset(
         *("is", "are", "was", "were", "been", "being"),
     )
 )
+_BE = frozenset(("is", "are", "was", "were", "been", "being"))
+# Prepositions: after a cue ("came in through the app") they pass the cue on; they are
+# never a value themselves.
+_PASSING = VALUE_CUES - _BE | {"through", "into", "onto", "within", "under", "on", "of"}
+# Verbs that only say a row came to be ("trips were taken"): after is/are/was/were, and
+# a word the planner read, they are a value only when a stored value matches them whole.
+EVENT_VERBS = frozenset(
+    (
+        *("taken", "made", "placed", "created", "recorded", "logged", "registered"),
+        *("booked", "entered", "done", "happened", "occurred", "held", "run", "generated"),
+    )
+)
 _GROUP_CUES = frozenset(("by", "per"))
 _JOINERS = frozenset(("and", "or", "vs", "versus", "nor"))
 _MAX_CANDIDATES = 5
@@ -201,11 +213,20 @@ def _name_like(
 ) -> bool:
     if any(w in capitals for w in raw[start:end]):
         return True
+    if raw[start] in _PASSING:
+        return False
     before = start - 1
     while before >= 0 and words[before] in ("the", "a", "an"):
         before -= 1
     if before < 0:
         return False
+    if words[before] in _BE and end - start == 1 and raw[start] in EVENT_VERBS:
+        # Only when what it says of is a thing the planner read ("trips were taken").
+        subject = before - 1
+        while subject >= 0 and words[subject] in ("that", "which", "who"):
+            subject -= 1
+        if subject in covered:
+            return False
     if words[before] in VALUE_CUES:
         return True
     # "Denver and Bostn": a word joined to a value is a value too.
