@@ -238,7 +238,7 @@ class BuiltinPlanner:
         reading.notes.extend(leftovers.notes)
         reading.ignored.extend(leftovers.ignored)
         mentions = sorted([*mentions, *leftovers.mentions], key=lambda m: m.start)
-        choose(self.model, mentions, words, base, views, reading)
+        choose(self.model, mentions, words, base, views, reading, capitalised(prompt))
         if reading.time_range is not None and reading.time_field is None:
             self._event_date(mentions, full, reading)
         covered = {i for m in mentions for i in range(m.start, m.end)}

@@ -38,6 +38,9 @@ class Mention:
     candidates: list[Candidate]
     chosen: Candidate | None = None
     alternatives: list[Candidate] = field(default_factory=list)
+    # For a phrase that is one field's value by name: other values of that field holding
+    # all its words ("noise" → 'Noise - Residential'), which it may mean as well.
+    wider: dict[str, tuple[ValueMatch, ...]] = field(default_factory=dict)
 
     def kinds(self) -> set[Kind]:
         return {c.kind for c in self.candidates}
@@ -51,10 +54,14 @@ class Vocabulary:
             kind: Kind = "measure" if found.is_measure else "dimension"
             for text in _names(found):
                 self._add(phrase(text), Candidate(kind, key))
+        self.wider: dict[tuple[str, ...], dict[str, tuple[ValueMatch, ...]]] = {}
         if values is not None:
             for words, matches in values.phrases.items():
                 for match in matches:
                     self._add(words, Candidate("value", match.field, match))
+                wider = _wider(values, words, matches)
+                if wider:
+                    self.wider[words] = wider
         self.longest = max((len(p) for p in self.phrases), default=1)
         # Words of longer names ("created" of created_at); context picks among the fields.
         self.name_words: dict[str, list[Candidate]] = {}
@@ -113,7 +120,14 @@ class Vocabulary:
                 if not found:
                     continue
                 mentions.append(
-                    Mention(start, start + length, key, tuple(raw[start : start + length]), found)
+                    Mention(
+                        start,
+                        start + length,
+                        key,
+                        tuple(raw[start : start + length]),
+                        found,
+                        wider=self.wider.get(key, {}),
+                    )
                 )
                 for i in range(start, start + length):
                     taken[i] = True
@@ -159,6 +173,33 @@ class Vocabulary:
         }
         found = process.extract(text, labels, scorer=fuzz.WRatio, score_cutoff=CLOSE, limit=limit)
         return tuple(label for label, _, _ in found)
+
+
+def _wider(
+    values: ValueIndex, words: tuple[str, ...], matches: list[ValueMatch]
+) -> dict[str, tuple[ValueMatch, ...]]:
+    """Per field where `words` are a value's own name (not a synonym), the other values
+    of that field whose names hold those words together ("Noise - Residential" holds
+    "noise"; "Street Light Condition" does not hold "street condition")."""
+    out: dict[str, tuple[ValueMatch, ...]] = {}
+    for key in dict.fromkeys(m.field for m in matches):
+        here = [m for m in matches if m.field == key]
+        if not all(m.exact for m in here):
+            continue  # a value synonym says what the words name
+        named = {m.value for m in here}
+        others = tuple(
+            m
+            for m in values.containing(words, {key})
+            if m.value not in named and _holds(phrase(m.value), words)
+        )
+        if others:
+            out[key] = others
+    return out
+
+
+def _holds(longer: tuple[str, ...], words: tuple[str, ...]) -> bool:
+    n = len(words)
+    return any(longer[i : i + n] == words for i in range(len(longer) - n + 1))
 
 
 def _names_field(found: list[Candidate]) -> bool:
