@@ -189,7 +189,7 @@ class BuiltinPlanner:
             for name in names
             for view in self.model.topic_views(name)
             for d, definition in self.model.views[view].dimensions.items()
-            if definition.type == "string" and definition.index_values
+            if definition.type == "string" and definition.index_values and not definition.hidden
         ]
         out = [f"Ask about {', '.join(measures[:6])}"] if measures else []
         if dimensions:

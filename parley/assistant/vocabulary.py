@@ -50,10 +50,18 @@ class Vocabulary:
     def __init__(self, model: SemanticModel, values: ValueIndex | None) -> None:
         self.model = model
         self.phrases: dict[tuple[str, ...], list[Candidate]] = {}
-        for key, found in model.fields.items():
+        # (phrase, field) the field answers to only by its bare name, not by a label or
+        # synonym its author wrote: a field labelled so comes first (`find`).
+        self._bare: set[tuple[tuple[str, ...], str]] = set()
+        shown = {key: found for key, found in model.fields.items() if not found.definition.hidden}
+        for key, found in shown.items():
             kind: Kind = "measure" if found.is_measure else "dimension"
+            authored = {phrase(text) for text in _authored(found)}
             for text in _names(found):
-                self._add(phrase(text), Candidate(kind, key))
+                words = phrase(text)
+                self._add(words, Candidate(kind, key))
+                if words not in authored:
+                    self._bare.add((words, key))
         self.wider: dict[tuple[str, ...], dict[str, tuple[ValueMatch, ...]]] = {}
         if values is not None:
             for words, matches in values.phrases.items():
@@ -66,7 +74,7 @@ class Vocabulary:
         # Words of longer names ("created" of created_at); context picks among the fields.
         self.name_words: dict[str, list[Candidate]] = {}
         named: dict[str, set[str]] = {}
-        for key, found in model.fields.items():
+        for key, found in shown.items():
             for text in _names(found):
                 words = phrase(text)
                 if len(words) < 2:
@@ -84,7 +92,7 @@ class Vocabulary:
         # names and synonyms miss ("town" in "The town or city of the flat").
         self.described: dict[str, list[Candidate]] = {}
         owners: dict[str, set[str]] = {}
-        for key, found in model.fields.items():
+        for key, found in shown.items():
             for word in set(tokens(found.definition.description)):
                 if len(word) >= 4 and not word.isdigit() and word not in STOP_WORDS:
                     owners.setdefault(word, set()).add(key)
@@ -119,6 +127,7 @@ class Vocabulary:
                 ]
                 if not found:
                     continue
+                found = self._authored_first(key, found)
                 mentions.append(
                     Mention(
                         start,
@@ -133,6 +142,15 @@ class Vocabulary:
                     taken[i] = True
         mentions.sort(key=lambda m: m.start)
         return mentions
+
+    def _authored_first(self, words: tuple[str, ...], found: list[Candidate]) -> list[Candidate]:
+        """Fields the phrase names by a label or synonym before fields whose bare name it
+        is ("agency": the field labelled Agency, not the `agency` join key)."""
+        fields = [c for c in found if c.kind != "value"]
+        bare = [c for c in fields if (words, c.field) in self._bare]
+        if not bare or len(bare) == len(fields):
+            return found
+        return [c for c in found if c not in bare]
 
     def similar(self, word: str, views: Iterable[str]) -> list[Candidate]:
         """Field candidates for a word spelt almost like a one-word field name."""
@@ -204,6 +222,11 @@ def _holds(longer: tuple[str, ...], words: tuple[str, ...]) -> bool:
 
 def _names_field(found: list[Candidate]) -> bool:
     return any(c.kind != "value" for c in found)
+
+
+def _authored(found: ModelField) -> list[str]:
+    definition = found.definition
+    return [*definition.synonyms, *([definition.label] if definition.label else [])]
 
 
 def _names(found: ModelField) -> list[str]:

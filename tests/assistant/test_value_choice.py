@@ -185,3 +185,52 @@ def test_the_topics_own_field_comes_before_a_joined_one(planner: BuiltinPlanner)
     assert ask(planner, "tickets for the North crew").query.filters == {
         "dropoff_site.crew": "North"
     }
+
+
+AGENCIES = """
+views:
+  requests:
+    table: requests
+    dimensions:
+      id: {type: number, primary_key: true, index_values: false}
+      agency: {type: string}
+      office: {type: string, hidden: true}
+      borough: {type: string}
+    measures:
+      requests: {type: count, label: Requests}
+  agencies:
+    table: agencies
+    dimensions:
+      agency: {type: string, primary_key: true}
+      agency_name: {type: string, label: Agency, synonyms: [department]}
+      office: {type: string, label: Head office}
+    measures: {}
+topics:
+  requests:
+    base_view: requests
+    joins:
+      agencies: {foreign_key: requests.agency, primary_key: agencies.agency}
+"""
+
+
+def test_a_label_beats_another_fields_bare_name() -> None:
+    model = parse_model(AGENCIES)
+    planner = BuiltinPlanner(model, ValueIndex(model, {"requests.borough": ["Bronx"]}))
+    plan = ask(planner, "Which agency handled the most requests?")
+    assert plan.query.fields == ["agencies.agency_name", "requests.requests"]
+    # With no label or synonym on either side, the bare names compete as before.
+    assert ask(planner, "requests by borough").query.fields[0] == "requests.borough"
+
+
+def test_a_hidden_field_is_never_named_but_joins_still_work() -> None:
+    model = parse_model(
+        AGENCIES.replace("agency: {type: string}", "agency: {type: string, hidden: true}")
+    )
+    index = ValueIndex(model, {"agencies.office": ["Centre St"]})
+    planner = BuiltinPlanner(model, index)
+    # "office" names the joined field labelled for it, never the hidden one.
+    plan = ask(planner, "requests by office")
+    assert plan.query.fields == ["agencies.office", "requests.requests"]
+    assert ("office",) in planner.vocabulary.phrases
+    assert all(c.field != "requests.office" for c in planner.vocabulary.phrases[("office",)])
+    assert ask(planner, "requests by agency").query.fields[0] == "agencies.agency_name"
