@@ -204,12 +204,14 @@ class BuiltinPlanner:
         reading.listing = _LISTING.search(text) is not None
         reading.nulls_asked = _NULLS.search(text) is not None
         text, reading.time_range = cut_time(text, now)
+        views = self.model.topic_views(topic)
         grain = find_grain(text)
-        if grain is not None:
+        if grain is not None and not self.vocabulary.names_around(
+            text, grain.start, grain.end, views
+        ):
             reading.grain = grain.value
             text = blank(text, grain.start, grain.end)
         text = read_ranking(text, reading)
-        views = self.model.topic_views(topic)
         raw = raw_tokens(text)
         words = [stem(w) for w in raw]
         base = self.model.topics[topic].base_view

@@ -15,7 +15,7 @@ from rapidfuzz import fuzz, process
 
 from parley.assistant.semantic_model import Measure, ModelField, SemanticModel
 from parley.assistant.value_index import CLOSE, ValueIndex, ValueMatch, misspelt
-from parley.assistant.words import BLOCK, STOP_WORDS, phrase, tokens
+from parley.assistant.words import BLOCK, STOP_WORDS, phrase, raw_tokens, stem, tokens
 
 Kind = Literal["measure", "dimension", "value"]
 
@@ -71,6 +71,13 @@ class Vocabulary:
                 if wider:
                     self.wider[words] = wider
         self.longest = max((len(p) for p in self.phrases), default=1)
+        # Names of several words read with filler inside or not: "day of the week" is the
+        # field labelled "day of week", "number of items" is "number items".
+        self._loose: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+        for spelled in self.phrases:
+            loose = _without_filler(spelled)
+            if len(loose) >= 2 and _names_field(self.phrases[spelled]):
+                self._loose.setdefault(loose, []).append(spelled)
         # Words of longer names ("created" of created_at); context picks among the fields.
         self.name_words: dict[str, list[Candidate]] = {}
         named: dict[str, set[str]] = {}
@@ -115,14 +122,15 @@ class Vocabulary:
         allowed = set(views)
         taken = [w == BLOCK for w in words]
         mentions: list[Mention] = []
-        for length in range(min(self.longest, len(words)), 0, -1):
+        for length in range(min(self.longest + _MAX_FILLER, len(words)), 0, -1):
             for start in range(len(words) - length + 1):
                 if any(taken[start : start + length]):
                     continue
                 key = tuple(words[start : start + length])
                 found = [
                     c
-                    for c in self.phrases.get(key, ())
+                    for c in self._named(key)
+                    if c.kind != "value" or len(key) <= self.longest
                     if self.model.field(c.field).view in allowed
                 ]
                 if not found:
@@ -142,6 +150,31 @@ class Vocabulary:
                     taken[i] = True
         mentions.sort(key=lambda m: m.start)
         return mentions
+
+    def _named(self, words: tuple[str, ...]) -> list[Candidate]:
+        exact = self.phrases.get(words)
+        if exact is not None:
+            return exact
+        if words[0] in _FILLER or words[-1] in _FILLER:
+            return []
+        found: list[Candidate] = []
+        for name in self._loose.get(_without_filler(words), ()):
+            found.extend(c for c in self.phrases[name] if c.kind != "value" and c not in found)
+        return found
+
+    def names_around(self, text: str, start: int, end: int, views: Iterable[str]) -> bool:
+        """Whether characters `start`-`end` of lowercase `text` are part of a longer field
+        name ("day" in "which day of the week", where a field is labelled "day of
+        week"), so a grain or period word there is that field's instead."""
+        raw = raw_tokens(text)
+        first, last = len(raw_tokens(text[:start])), len(raw_tokens(text[:end]))
+        for mention in self.find([stem(w) for w in raw], raw, views):
+            if mention.kinds() == {"value"} or mention.end - mention.start < 2:
+                continue
+            overlaps = mention.start < last and mention.end > first
+            if overlaps and (mention.start < first or mention.end > last):
+                return True
+        return False
 
     def _authored_first(self, words: tuple[str, ...], found: list[Candidate]) -> list[Candidate]:
         """Fields the phrase names by a label or synonym before fields whose bare name it
@@ -213,6 +246,14 @@ def _wider(
         if others:
             out[key] = others
     return out
+
+
+_FILLER = frozenset(("the", "a", "an", "of"))
+_MAX_FILLER = 2  # filler words a prompt may add inside a name of several words
+
+
+def _without_filler(words: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(w for w in words if w not in _FILLER)
 
 
 def _holds(longer: tuple[str, ...], words: tuple[str, ...]) -> bool:

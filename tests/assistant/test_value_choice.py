@@ -234,3 +234,38 @@ def test_a_hidden_field_is_never_named_but_joins_still_work() -> None:
     assert ("office",) in planner.vocabulary.phrases
     assert all(c.field != "requests.office" for c in planner.vocabulary.phrases[("office",)])
     assert ask(planner, "requests by agency").query.fields[0] == "agencies.agency_name"
+
+
+RIDES = """
+views:
+  rides:
+    table: rides
+    dimensions:
+      started_at: {type: timestamp, timeframes: [date, week, month, year]}
+      weekday_name: {type: string, label: day of week}
+      bike: {type: string, label: type of bike}
+    measures:
+      rides: {type: count, label: Rides}
+topics:
+  rides: {base_view: rides, default_time_field: rides.started_at}
+"""
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "Which day of the week has the most rides?",
+        "rides by day of week",
+        "rides by day of the week",
+    ],
+)
+def test_a_label_is_read_with_filler_inside_before_a_grain_word(prompt: str) -> None:
+    planner = BuiltinPlanner(parse_model(RIDES))
+    plan = ask(planner, prompt)
+    assert plan.query.fields == ["rides.weekday_name", "rides.rides"]
+
+
+def test_a_grain_word_alone_is_still_a_grain() -> None:
+    planner = BuiltinPlanner(parse_model(RIDES))
+    assert ask(planner, "rides per day").query.fields == ["rides.started_at[date]", "rides.rides"]
+    assert ask(planner, "rides by type of the bike").query.fields == ["rides.bike", "rides.rides"]
