@@ -36,6 +36,7 @@ views:
       tickets: {type: count, label: Tickets}
   pickup_site:
     table: sites
+    description: The site a load is brought to for collection.
     dimensions:
       id: {type: number, primary_key: true, index_values: false}
       district: {type: string, label: Pickup district}
@@ -150,6 +151,7 @@ def test_a_value_in_two_roles_with_nothing_to_choose_asks_which(
     [
         ("tickets with a pickup in Uptown", "pickup_site.district"),
         ("tickets delivered to Uptown", "dropoff_site.district"),
+        # "to" in the pickup site's description is grammar, not its role.
         ("tickets to Uptown", "dropoff_site.district"),
         ("tickets from Uptown", "pickup_site.district"),
     ],

@@ -75,12 +75,8 @@ def values_meant(
             if len(closest) == 1:
                 preferred = closest[0]  # the topic's own table before a joined one
         if preferred is None:
-            return Unclear(
-                text,
-                "value",
-                tuple(_describe(model, c.value) for c in same if c.value)[:_MAX_SHOWN],
-                several=True,
-            )
+            listed = dict.fromkeys(_describe(model, c.value) for c in same if c.value)
+            return Unclear(text, "value", tuple(listed)[:_MAX_SHOWN], several=True)
         fields = [preferred]
     here = [c for c in options if c.field == fields[0]]
     named_as_stored = any(w in capitals for w in mention.raw)
@@ -134,13 +130,17 @@ def _preferred_field(
 def _role_words(model: SemanticModel, key: str) -> set[str]:
     found = model.field(key)
     definition = found.definition
-    texts = [found.view, found.name, found.label, definition.description]
-    texts.extend(definition.synonyms)
     view = model.views[found.view]
-    texts.extend((view.label or "", view.description, *view.synonyms))
-    words = {root(w) for text in texts for w in tokens(text.replace("_", " "))}
-    # "from"/"to" are filler elsewhere, but in a label ("From borough") they say the role.
-    return {w for w in words if w not in STOP_WORDS or w in _ORIGIN_ROOTS | _DESTINATION_ROOTS}
+    names = [found.view, found.name, found.label, *definition.synonyms]
+    names.extend((view.label or "", *view.synonyms))
+    # "from"/"to" are filler elsewhere, but in a name ("From borough") they say the role;
+    # in a description ("routed to") they are only grammar.
+    directions = _ORIGIN_ROOTS | _DESTINATION_ROOTS
+    words = {root(w) for text in names for w in tokens(text.replace("_", " "))}
+    words = {w for w in words if w not in STOP_WORDS or w in directions}
+    for text in (definition.description, view.description):
+        words.update(root(w) for w in tokens(text) if w not in STOP_WORDS)
+    return words
 
 
 def _describe(model: SemanticModel, match: ValueMatch | None) -> str:
