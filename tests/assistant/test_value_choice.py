@@ -271,3 +271,9 @@ def test_a_grain_word_alone_is_still_a_grain() -> None:
     planner = BuiltinPlanner(parse_model(RIDES))
     assert ask(planner, "rides per day").query.fields == ["rides.started_at[date]", "rides.rides"]
     assert ask(planner, "rides by type of the bike").query.fields == ["rides.bike", "rides.rides"]
+
+
+def test_the_word_that_chose_a_role_is_not_reported_unused(planner: BuiltinPlanner) -> None:
+    plan = ask(planner, "tickets delivering in Uptown")
+    assert plan.query.filters == {"dropoff_site.district": "Uptown"}
+    assert "delivering" not in plan.reading

@@ -115,7 +115,15 @@ def choose(
         options = sorted((c for c in mention.candidates if c.kind == kind), key=rank)
         meant = [options[0]]
         if kind == "value":
-            found = values_meant(model, mention, options, words, mentions, capitals or set(), base)
+            used: list[int] = []
+            found = values_meant(
+                model, mention, options, words, mentions, capitals or set(), base, used
+            )
+            for i in used:
+                # The word that chose the field ("ending in the Bronx") was used.
+                spelled = [w for w in reading.ignored if stem(w.lower()) == words[i]]
+                if spelled:
+                    reading.ignored.remove(spelled[0])
             if isinstance(found, Unclear):
                 reading.unclear.append(found)
                 continue

@@ -56,9 +56,11 @@ def values_meant(
     mentions: list[Mention],
     capitals: set[str],
     base: str,
+    used: list[int],
 ) -> list[Candidate] | Unclear:
     """The value candidates `mention` means (one field, one or more values), or what to
-    ask when the prompt does not say."""
+    ask when the prompt does not say; the index of a word that chose the field is added
+    to `used`."""
     top = options[0]
     assert top.value is not None
     # Other fields count only when they hold the same value as the best candidate (a
@@ -69,7 +71,7 @@ def values_meant(
     fields = list(dict.fromkeys(c.field for c in same))
     text = " ".join(mention.raw)
     if len(fields) > 1:
-        preferred = _preferred_field(model, fields, mention, words, mentions)
+        preferred = _preferred_field(model, fields, mention, words, mentions, used)
         if preferred is None:
             closest = [k for k in fields if model.field(k).view == base]
             if len(closest) == 1:
@@ -95,6 +97,7 @@ def _preferred_field(
     mention: Mention,
     words: list[str],
     mentions: list[Mention],
+    used: list[int],
 ) -> str | None:
     """The one field a word before the value points at, nearest first."""
     own = {key: _role_words(model, key) for key in fields}
@@ -111,10 +114,10 @@ def _preferred_field(
         if chosen is not None and chosen.field in fields:
             return chosen.field
     # Nearest first; the word right after counts as near ("the North crew").
-    before = list(reversed(words[start : mention.start]))
-    nearest = [*before[:1], *words[mention.end : mention.end + 1], *before[1:]]
-    for word in nearest:
-        r = root(word)
+    before = list(reversed(range(start, mention.start)))
+    after = [i for i in range(mention.end, mention.end + 1) if i < len(words)]
+    for i in [*before[:1], *after, *before[1:]]:
+        r = root(words[i])
         hits = [
             key
             for key in fields
@@ -123,6 +126,7 @@ def _preferred_field(
             or (r in _DESTINATION_ROOTS and distinct[key] & _DESTINATION_ROOTS)
         ]
         if len(hits) == 1:
+            used.append(i)
             return hits[0]
     return None
 
