@@ -209,7 +209,7 @@ class BuiltinPlanner:
             for name in names
             for view in self.model.topic_views(name)
             for d, definition in self.model.views[view].dimensions.items()
-            if definition.type == "string" and definition.index_values
+            if definition.type == "string" and definition.index_values and not definition.hidden
         ]
         out = [f"Ask about {', '.join(measures[:6])}"] if measures else []
         if dimensions:
@@ -227,11 +227,13 @@ class BuiltinPlanner:
         note = period_note(reading.time_range)
         if note is not None:
             reading.notes.append(note)
+        views = self.model.topic_views(topic)
         grain = find_grain(text)
-        if grain is not None:
+        if grain is not None and not self.vocabulary.names_around(
+            text, grain.start, grain.end, views
+        ):
             reading.grain = grain.value
             text = blank(text, grain.start, grain.end)
-        views = self.model.topic_views(topic)
         text = read_ranking(text, reading, self._measure_spans(text, views))
         raw = raw_tokens(text)
         words = [stem(w) for w in raw]
@@ -261,7 +263,7 @@ class BuiltinPlanner:
         reading.notes.extend(leftovers.notes)
         reading.ignored.extend(leftovers.ignored)
         mentions = sorted([*mentions, *leftovers.mentions], key=lambda m: m.start)
-        choose(self.model, mentions, words, base, views, reading)
+        choose(self.model, mentions, words, base, views, reading, capitalised(prompt))
         if reading.time_range is not None and reading.time_field is None:
             self._event_date(mentions, full, reading)
         reading.unclear.extend(narrowing_left_over(raw, mentions, reading))

@@ -131,6 +131,9 @@ class Dimension(_Strict):
     # A number that is a period: `time: year` for a fiscal_year column, `time: month` for
     # a month number (1-12). Names like `year` and `fiscal_year` imply it (`numeric_time`).
     time: Annotated[NumericTime, _one_of("time", get_args(NumericTime))] | None = None
+    # Never named by a word of a prompt (a join key the author keeps out of the way); a
+    # query may still use it.
+    hidden: bool = False
 
 
 class Measure(_Strict):
@@ -142,6 +145,7 @@ class Measure(_Strict):
     # Which way is good, for "best" and "worst": `lower` for delays, costs, churn. When
     # absent the planner guesses from the name (see `ranking.better`).
     better: Annotated[Better, _one_of("better", get_args(Better))] | None = None
+    hidden: bool = False
 
 
 class View(_Strict):

@@ -89,7 +89,7 @@ class ValueIndex:
             definition = found.definition
             if not isinstance(definition, Dimension) or definition.type != "string":
                 continue
-            if not definition.index_values:
+            if not definition.index_values or definition.hidden:
                 continue
             query = SemanticQuery(table=found.view, fields=[key], limit=MAX_VALUES + 1)
             result = warehouse.execute(

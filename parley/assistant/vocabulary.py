@@ -15,7 +15,7 @@ from rapidfuzz import fuzz, process
 
 from parley.assistant.semantic_model import Measure, ModelField, SemanticModel
 from parley.assistant.value_index import CLOSE, ValueIndex, ValueMatch, misspelt
-from parley.assistant.words import BLOCK, STOP_WORDS, phrase, tokens
+from parley.assistant.words import BLOCK, STOP_WORDS, phrase, raw_tokens, stem, tokens
 
 Kind = Literal["measure", "dimension", "value"]
 
@@ -38,6 +38,9 @@ class Mention:
     candidates: list[Candidate]
     chosen: Candidate | None = None
     alternatives: list[Candidate] = field(default_factory=list)
+    # For a phrase that is one field's value by name: other values of that field holding
+    # all its words ("noise" → 'Noise - Residential'), which it may mean as well.
+    wider: dict[str, tuple[ValueMatch, ...]] = field(default_factory=dict)
 
     def kinds(self) -> set[Kind]:
         return {c.kind for c in self.candidates}
@@ -47,19 +50,38 @@ class Vocabulary:
     def __init__(self, model: SemanticModel, values: ValueIndex | None) -> None:
         self.model = model
         self.phrases: dict[tuple[str, ...], list[Candidate]] = {}
-        for key, found in model.fields.items():
+        # (phrase, field) the field answers to only by its bare name, not by a label or
+        # synonym its author wrote: a field labelled so comes first (`find`).
+        self._bare: set[tuple[tuple[str, ...], str]] = set()
+        shown = {key: found for key, found in model.fields.items() if not found.definition.hidden}
+        for key, found in shown.items():
             kind: Kind = "measure" if found.is_measure else "dimension"
+            authored = {phrase(text) for text in _authored(found)}
             for text in _names(found):
-                self._add(phrase(text), Candidate(kind, key))
+                words = phrase(text)
+                self._add(words, Candidate(kind, key))
+                if words not in authored:
+                    self._bare.add((words, key))
+        self.wider: dict[tuple[str, ...], dict[str, tuple[ValueMatch, ...]]] = {}
         if values is not None:
             for words, matches in values.phrases.items():
                 for match in matches:
                     self._add(words, Candidate("value", match.field, match))
+                wider = _wider(values, words, matches)
+                if wider:
+                    self.wider[words] = wider
         self.longest = max((len(p) for p in self.phrases), default=1)
+        # Names of several words read with filler inside or not: "day of the week" is the
+        # field labelled "day of week", "number of items" is "number items".
+        self._loose: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+        for spelled in self.phrases:
+            loose = _without_filler(spelled)
+            if len(loose) >= 2 and _names_field(self.phrases[spelled]):
+                self._loose.setdefault(loose, []).append(spelled)
         # Words of longer names ("created" of created_at); context picks among the fields.
         self.name_words: dict[str, list[Candidate]] = {}
         named: dict[str, set[str]] = {}
-        for key, found in model.fields.items():
+        for key, found in shown.items():
             for text in _names(found):
                 words = phrase(text)
                 if len(words) < 2:
@@ -77,7 +99,7 @@ class Vocabulary:
         # names and synonyms miss ("town" in "The town or city of the flat").
         self.described: dict[str, list[Candidate]] = {}
         owners: dict[str, set[str]] = {}
-        for key, found in model.fields.items():
+        for key, found in shown.items():
             for word in set(tokens(found.definition.description)):
                 if len(word) >= 4 and not word.isdigit() and word not in STOP_WORDS:
                     owners.setdefault(word, set()).add(key)
@@ -100,25 +122,68 @@ class Vocabulary:
         allowed = set(views)
         taken = [w == BLOCK for w in words]
         mentions: list[Mention] = []
-        for length in range(min(self.longest, len(words)), 0, -1):
+        for length in range(min(self.longest + _MAX_FILLER, len(words)), 0, -1):
             for start in range(len(words) - length + 1):
                 if any(taken[start : start + length]):
                     continue
                 key = tuple(words[start : start + length])
                 found = [
                     c
-                    for c in self.phrases.get(key, ())
+                    for c in self._named(key)
+                    if c.kind != "value" or len(key) <= self.longest
                     if self.model.field(c.field).view in allowed
                 ]
                 if not found:
                     continue
+                found = self._authored_first(key, found)
                 mentions.append(
-                    Mention(start, start + length, key, tuple(raw[start : start + length]), found)
+                    Mention(
+                        start,
+                        start + length,
+                        key,
+                        tuple(raw[start : start + length]),
+                        found,
+                        wider=self.wider.get(key, {}),
+                    )
                 )
                 for i in range(start, start + length):
                     taken[i] = True
         mentions.sort(key=lambda m: m.start)
         return mentions
+
+    def _named(self, words: tuple[str, ...]) -> list[Candidate]:
+        exact = self.phrases.get(words)
+        if exact is not None:
+            return exact
+        if words[0] in _FILLER or words[-1] in _FILLER:
+            return []
+        found: list[Candidate] = []
+        for name in self._loose.get(_without_filler(words), ()):
+            found.extend(c for c in self.phrases[name] if c.kind != "value" and c not in found)
+        return found
+
+    def names_around(self, text: str, start: int, end: int, views: Iterable[str]) -> bool:
+        """Whether characters `start`-`end` of lowercase `text` are part of a longer field
+        name ("day" in "which day of the week", where a field is labelled "day of
+        week"), so a grain or period word there is that field's instead."""
+        raw = raw_tokens(text)
+        first, last = len(raw_tokens(text[:start])), len(raw_tokens(text[:end]))
+        for mention in self.find([stem(w) for w in raw], raw, views):
+            if mention.kinds() == {"value"} or mention.end - mention.start < 2:
+                continue
+            overlaps = mention.start < last and mention.end > first
+            if overlaps and (mention.start < first or mention.end > last):
+                return True
+        return False
+
+    def _authored_first(self, words: tuple[str, ...], found: list[Candidate]) -> list[Candidate]:
+        """Fields the phrase names by a label or synonym before fields whose bare name it
+        is ("agency": the field labelled Agency, not the `agency` join key)."""
+        fields = [c for c in found if c.kind != "value"]
+        bare = [c for c in fields if (words, c.field) in self._bare]
+        if not bare or len(bare) == len(fields):
+            return found
+        return [c for c in found if c not in bare]
 
     def similar(self, word: str, views: Iterable[str]) -> list[Candidate]:
         """Field candidates for a word spelt almost like a one-word field name."""
@@ -161,8 +226,48 @@ class Vocabulary:
         return tuple(label for label, _, _ in found)
 
 
+def _wider(
+    values: ValueIndex, words: tuple[str, ...], matches: list[ValueMatch]
+) -> dict[str, tuple[ValueMatch, ...]]:
+    """Per field where `words` are a value's own name (not a synonym), the other values
+    of that field whose names hold those words together ("Noise - Residential" holds
+    "noise"; "Street Light Condition" does not hold "street condition")."""
+    out: dict[str, tuple[ValueMatch, ...]] = {}
+    for key in dict.fromkeys(m.field for m in matches):
+        here = [m for m in matches if m.field == key]
+        if not all(m.exact for m in here):
+            continue  # a value synonym says what the words name
+        named = {m.value for m in here}
+        others = tuple(
+            m
+            for m in values.containing(words, {key})
+            if m.value not in named and _holds(phrase(m.value), words)
+        )
+        if others:
+            out[key] = others
+    return out
+
+
+_FILLER = frozenset(("the", "a", "an", "of"))
+_MAX_FILLER = 2  # filler words a prompt may add inside a name of several words
+
+
+def _without_filler(words: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(w for w in words if w not in _FILLER)
+
+
+def _holds(longer: tuple[str, ...], words: tuple[str, ...]) -> bool:
+    n = len(words)
+    return any(longer[i : i + n] == words for i in range(len(longer) - n + 1))
+
+
 def _names_field(found: list[Candidate]) -> bool:
     return any(c.kind != "value" for c in found)
+
+
+def _authored(found: ModelField) -> list[str]:
+    definition = found.definition
+    return [*definition.synonyms, *([definition.label] if definition.label else [])]
 
 
 def _names(found: ModelField) -> list[str]:

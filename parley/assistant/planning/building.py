@@ -102,7 +102,7 @@ def group_several_values(reading: Reading, dimensions: list[str]) -> None:
     """ "Denver and Boston", "Europe vs Asia": one row for each value named."""
     for key, entries in reading.filters.items():
         kept = [v for v, negated in entries if not negated]
-        if len(kept) > 1 and key not in dimensions:
+        if len(kept) > 1 and key not in dimensions and key not in reading.groups:
             dimensions.append(key)
 
 

@@ -7,8 +7,10 @@ Facebook" a value), and what else the prompt names.
 
 from __future__ import annotations
 
+from parley.assistant.outcome import Unclear
 from parley.assistant.planning.ranking import RANK_MEASURE_MARK, RANK_NOUN_MARK
 from parley.assistant.planning.reading import Reading
+from parley.assistant.planning.value_choice import values_meant
 from parley.assistant.semantic_model import TIME_TYPES, Dimension, SemanticModel, numeric_time
 from parley.assistant.vocabulary import Candidate, Mention
 from parley.assistant.words import phrase, stem
@@ -50,8 +52,10 @@ def choose(
     base: str,
     views: list[str],
     reading: Reading,
+    capitals: set[str] | None = None,
 ) -> None:
-    """Settle what each mention means, from its candidates and the word before it."""
+    """Settle what each mention means, from its candidates and the word before it
+    (`capitals`: the words written with a capital, see `value_choice`)."""
     order = {view: i for i, view in enumerate(views)}
 
     def rank(candidate: Candidate) -> tuple[int, int, int]:
@@ -113,7 +117,22 @@ def choose(
         if kind is None:
             continue
         options = sorted((c for c in mention.candidates if c.kind == kind), key=rank)
-        mention.chosen = chosen = options[0]
+        meant = [options[0]]
+        if kind == "value":
+            used: list[int] = []
+            found = values_meant(
+                model, mention, options, words, mentions, capitals or set(), base, used
+            )
+            for i in used:
+                # The word that chose the field ("ending in the Bronx") was used.
+                spelled = [w for w in reading.ignored if stem(w.lower()) == words[i]]
+                if spelled:
+                    reading.ignored.remove(spelled[0])
+            if isinstance(found, Unclear):
+                reading.unclear.append(found)
+                continue
+            meant = found
+        mention.chosen = chosen = meant[0]
         if chosen.kind == "measure":
             if chosen.field not in reading.measures:
                 reading.measures.append(chosen.field)
@@ -133,8 +152,12 @@ def choose(
                 window[-1] in _NEGATION or (len(window) > 1 and window[-2:] == ["other", "than"])
             )
             entries = reading.filters.setdefault(chosen.field, [])
-            if (chosen.value.value, negated) not in entries:
-                entries.append((chosen.value.value, negated))
+            for each in meant:
+                assert each.value is not None
+                if (each.value.value, negated) not in entries:
+                    entries.append((each.value.value, negated))
+            if len({each.value.value for each in meant if each.value}) > 1:
+                reading.groups.add(chosen.field)
     # "the Jeans category", "the Email channel": naming a value's own dimension
     # filters by it; only "by category" would group.
     reading.dimensions = [

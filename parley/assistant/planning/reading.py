@@ -33,4 +33,7 @@ class Reading:
     notes: list[str] = field(default_factory=list)
     # Words neither used nor known to be filler: reported, not silently dropped.
     ignored: list[str] = field(default_factory=list)
+    # Filters whose several values one phrase named as a group (a shared value synonym):
+    # one number for the group, not a row per value.
+    groups: set[str] = field(default_factory=set)
     nulls_asked: bool = False  # "including unknown", "null": keep empty values in a ranking
