@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Row, Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.accounts.records import ApiKey, Membership, Organization, Role
-from parley.tables import api_keys, memberships, organizations
+from parley.tables import api_keys, member_profiles, memberships, organizations
 
 
 def readable(table: Table, org_id: uuid.UUID) -> ColumnElement[bool]:
@@ -129,6 +129,26 @@ async def find_membership_by_email(
         )
     ).first()
     return _membership(row) if row else None
+
+
+async def member_active(
+    conn: AsyncConnection, org_id: uuid.UUID, membership_id: uuid.UUID
+) -> bool | None:
+    """Whether the organization's member is active (a directory, SCIM, may deactivate
+    one); None when there is no such member."""
+    query = (
+        select(member_profiles.c.active)
+        .select_from(
+            memberships.outerjoin(
+                member_profiles, member_profiles.c.membership_id == memberships.c.id
+            )
+        )
+        .where(readable(memberships, org_id), memberships.c.id == membership_id)
+    )
+    row = (await conn.execute(query)).first()
+    if row is None:
+        return None
+    return row.active is None or bool(row.active)  # no profile: never deactivated
 
 
 async def is_member(conn: AsyncConnection, org_id: uuid.UUID, membership_id: uuid.UUID) -> bool:

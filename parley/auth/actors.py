@@ -20,8 +20,13 @@ async def acting_member(
     member = caller.acting_member(user_id)
     if member is None:
         raise NotFound("The organization has no owner to act as; pass userId")
-    if user_id is not None and not await accounts.is_member(conn, caller.organization_id, user_id):
-        raise NotFound(f"No member {user_id} in this organization")
+    if not caller.is_organization_key:
+        return member  # a personal token's own member: deactivating it revoked the token
+    active = await accounts.member_active(conn, caller.organization_id, member)
+    if active is None:
+        raise NotFound(f"No member {member} in this organization")
+    if not active:
+        raise Forbidden(f"Member {member} is deactivated; an organization key cannot act as them")
     return member
 
 

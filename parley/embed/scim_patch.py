@@ -164,7 +164,10 @@ class _Patch:
         elif name == "active":
             if op == "remove":
                 raise Immutable("active cannot be removed")
-            self.changes["active"] = _boolean(value)
+            active = _boolean(value)
+            if not isinstance(active, bool):  # null would change nothing, silently
+                raise PatchError("active: true or false")
+            self.changes["active"] = active
         elif name in _IDENTIFIERS or name.split(".")[0] in _READ_ONLY:
             self._identifier(op, path, name, value)
         elif whole and name.split(".")[0] in _NOT_STORED:

@@ -182,6 +182,7 @@ async def test_patch_operations(client: httpx.AsyncClient, org: Org) -> None:
         ],
         "invalidValue": [
             {"op": "replace", "path": "active", "value": "maybe"},
+            {"op": "replace", "path": "active", "value": None},
             {"op": "replace", "path": "displayName", "value": ""},
             {"op": "replace", "path": ATTRIBUTES, "value": "flat"},
         ],
@@ -233,3 +234,32 @@ async def test_patch_operations(client: httpx.AsyncClient, org: Org) -> None:
         response = await patch({"op": "replace", "value": bad})
         assert response.json()["scimType"] == scim_type, (bad, response.text)
     assert (await client.get(where, headers=key)).json()["displayName"] == "B"
+
+
+async def test_an_organization_key_cannot_act_as_a_deactivated_member(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    """Deactivating a member revokes their tokens; an organization key naming them (or,
+    for the owner, naming nobody) may no longer act for them either. Reading their
+    conversations stays allowed."""
+    key = bearer(org.org_key)
+    user = await add(client, org, userName="di@acme.test", displayName="Di")
+    off = {"schemas": [PATCH], "Operations": [{"op": "replace", "path": "active", "value": False}]}
+    assert (await client.patch(f"{USERS}/{user['id']}", json=off, headers=key)).status_code == 200
+    body = {"modelId": "00000000-0000-0000-0000-000000000001", "prompt": "Revenue"}
+    acting = await client.post(
+        "/api/v1/ai/jobs", json=body, params={"userId": user["id"]}, headers=key
+    )
+    assert acting.status_code == 403, acting.text
+    assert "deactivated" in acting.json()["detail"]
+    listed = await client.get(
+        "/api/v1/ai/conversations", params={"userId": user["id"]}, headers=key
+    )
+    assert listed.status_code == 200
+    # Active again: the key acts for them (the made-up model is then the refusal).
+    on = {"schemas": [PATCH], "Operations": [{"op": "replace", "path": "active", "value": True}]}
+    assert (await client.patch(f"{USERS}/{user['id']}", json=on, headers=key)).status_code == 200
+    again = await client.post(
+        "/api/v1/ai/jobs", json=body, params={"userId": user["id"]}, headers=key
+    )
+    assert again.status_code == 404 and "model" in again.json()["detail"].lower()
