@@ -266,7 +266,7 @@ class BuiltinPlanner:
         choose(self.model, mentions, words, base, views, reading, capitalised(prompt))
         if reading.time_range is not None and reading.time_field is None:
             self._event_date(mentions, full, reading)
-        reading.unclear.extend(narrowing_left_over(raw, mentions, reading))
+        reading.unclear.extend(narrowing_left_over(self.model, raw, mentions, reading))
         # A negation that was applied ("except Acme") was used, whatever the run said.
         reading.ignored = [w for w in reading.ignored if w.lower() not in NEGATIONS]
         covered = {i for m in mentions for i in range(m.start, m.end)}

@@ -413,6 +413,24 @@ def find_time_range(text: str, now: datetime) -> Found[TimeRange] | None:
         name = match.group(1)
         current = period_start(now, name)
         add(match, shift(current, name, -1), current)
+    # The future, as the past mirrored: "next month" is the whole calendar month after
+    # this one; "the next 30 days" the 30 whole days after today (today left out).
+    for match in re.finditer(r"\btomorrow\b", text):
+        add(match, shift(today, "day", 1), shift(today, "day", 2))
+    for match in re.finditer(
+        rf"\b(?:in\s+|over\s+|during\s+|for\s+)?(?:the\s+)?(?:next|coming|upcoming)\s+"
+        rf"(\d+|{'|'.join(_NUMBER_WORDS)})\s+{unit}\b",
+        text,
+    ):
+        count = _number(match.group(1))
+        if count:
+            name = match.group(2)
+            following = shift(period_start(now, name), name, 1)
+            add(match, following, shift(following, name, count))
+    for match in re.finditer(rf"\b(?:the\s+)?(?:next|coming|upcoming)\s+{unit}\b", text):
+        name = match.group(1)
+        following = shift(period_start(now, name), name, 1)
+        add(match, following, shift(following, name, 1))
     for match in re.finditer(
         r"\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter(?:\s+(?:of\s+)?((?:19|20)\d{2}))?\b",
         text,

@@ -130,6 +130,31 @@ def test_a_rank_with_nothing_to_list_is_refused(own: tuple[BuiltinPlanner, Any])
     assert any(u.text.startswith("3") for u in outcome.unclear), outcome.unclear
 
 
+@pytest.mark.parametrize(
+    ("prompt", "word"),
+    [
+        ("share of listings in Boston", "share"),  # a count where a share was asked for
+        ("percentage of listings by city", "percentage"),
+        ("median rent by city", "median"),  # no measure is a median
+    ],
+)
+def test_a_kind_of_number_no_measure_gives_is_refused(
+    own: tuple[BuiltinPlanner, Any], prompt: str, word: str
+) -> None:
+    outcome = refused(own, prompt)
+    assert (word, "condition") in [(u.text, u.kind) for u in outcome.unclear]
+
+
+def test_a_kind_of_number_the_measure_gives_is_answered(own: tuple[BuiltinPlanner, Any]) -> None:
+    # "mean" is the rent measure's own aggregate, though no word of it says so; for a
+    # count it is not.
+    plan = ask(own, "mean rent by city")
+    assert plan.query.fields == ["rentals.city", "rentals.average_rent"]
+    assert ("mean", "condition") in [
+        (u.text, u.kind) for u in refused(own, "mean listings").unclear
+    ]
+
+
 def test_a_number_naming_what_is_counted_is_reported(own: tuple[BuiltinPlanner, Any]) -> None:
     plan = ask(own, "How many 24 shipments in March 2024?")
     assert "Not used: '24'" in plan.reading
