@@ -154,6 +154,9 @@ def test_a_value_in_two_roles_with_nothing_to_choose_asks_which(
         # "to" in the pickup site's description is grammar, not its role.
         ("tickets to Uptown", "dropoff_site.district"),
         ("tickets from Uptown", "pickup_site.district"),
+        ("tickets out of Uptown", "pickup_site.district"),
+        ("tickets leaving Uptown", "pickup_site.district"),
+        ("tickets inbound to Uptown", "dropoff_site.district"),
     ],
 )
 def test_a_word_of_one_role_chooses_its_field(

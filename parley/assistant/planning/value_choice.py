@@ -31,8 +31,14 @@ _MAX_SHOWN = 5
 _JOINERS = frozenset(("and", "or", "vs", "versus", "nor", "the"))
 # Where something comes from and where it goes: the words of a field's name that say so,
 # and the prepositions that point at that field ("from Manhattan to Brooklyn").
-_ORIGIN = ("from", "start", "origin", "source", "depart", "departure", "pickup", "begin")
-_DESTINATION = ("to", "into", "end", "destination", "arrive", "arrival", "dropoff", "finish")
+_ORIGIN = (
+    *("from", "start", "origin", "source", "depart", "departure", "pickup", "begin"),
+    *("leave", "out", "outbound"),  # "flights leaving / out of Atlanta"
+)
+_DESTINATION = (
+    *("to", "into", "end", "destination", "arrive", "arrival", "dropoff", "finish"),
+    "inbound",
+)
 
 
 def root(word: str) -> str:
