@@ -3,28 +3,17 @@ before for every command, and the record's fields in one form wherever it is pri
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from parley.cli import app as cli_app
+from tests.support.cli import json_cli
 
 
 def test_accounts_json_keeps_its_keys_and_one_form_per_record(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PARLEY_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("PARLEY_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'parley.db'}")
-    runner = CliRunner()
-
-    def parley(*args: str) -> Any:
-        result = runner.invoke(cli_app, [*args, "--json"])
-        assert result.exit_code == 0, result.stdout
-        return json.loads(result.stdout)
+    parley = json_cli(tmp_path, monkeypatch)
 
     org = parley("orgs", "create", "Shop", "--owner-email", "o@shop.io", "--rate-limit", "7")
     assert set(org) == {"id", "name", "ownerMembershipId", "ownerEmail", "rateLimitPerMinute"}

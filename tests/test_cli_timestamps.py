@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from parley.cli import app as cli_app
+from tests.support.cli import json_cli
 
 API_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
@@ -18,15 +15,7 @@ API_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 def test_key_and_usage_times_are_in_the_api_format(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("PARLEY_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("PARLEY_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'parley.db'}")
-    runner = CliRunner()
-
-    def parley(*args: str) -> Any:
-        result = runner.invoke(cli_app, [*args, "--json"])
-        assert result.exit_code == 0, result.stdout
-        return json.loads(result.stdout)
+    parley = json_cli(tmp_path, monkeypatch)
 
     org = parley("orgs", "create", "Shop")["id"]
     created = parley("keys", "create", "--org", org, "--expires-in", "3")
