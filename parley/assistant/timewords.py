@@ -399,38 +399,31 @@ def find_time_range(text: str, now: datetime) -> Found[TimeRange] | None:
             or {"ytd": "year", "mtd": "month", "qtd": "quarter", "wtd": "week"}[match.group(2)]
         )
         add(match, period_start(now, name), now, inclusive=True)
+    # "The past 30 days" are the 30 whole days before today, "last month" the whole month
+    # before this one; the future mirrors them: "the next 30 days" are the 30 whole days
+    # after today, "next month" the whole month after this one.
+    past, future = ("last", "past", "previous", "prior"), ("next", "coming", "upcoming")
+
+    def whole(name: str, count: int, ahead: bool) -> tuple[datetime, datetime]:
+        current = period_start(now, name)
+        if not ahead:
+            return shift(current, name, -count), current
+        following = shift(current, name, 1)
+        return following, shift(following, name, count)
+
     for match in re.finditer(
-        rf"\b(?:in\s+|over\s+|during\s+|for\s+)?(?:the\s+)?(?:last|past|previous|prior|trailing)\s+"
+        rf"\b(?:in\s+|over\s+|during\s+|for\s+)?(?:the\s+)?"
+        rf"({'|'.join((*past, 'trailing', *future))})\s+"
         rf"(\d+|{'|'.join(_NUMBER_WORDS)})\s+{unit}\b",
         text,
     ):
-        count = _number(match.group(1))
+        count = _number(match.group(2))
         if count:
-            name = match.group(2)
-            current = period_start(now, name)
-            add(match, shift(current, name, -count), current)
-    for match in re.finditer(rf"\b(?:the\s+)?(?:last|past|previous|prior)\s+{unit}\b", text):
-        name = match.group(1)
-        current = period_start(now, name)
-        add(match, shift(current, name, -1), current)
-    # The future, as the past mirrored: "next month" is the whole calendar month after
-    # this one; "the next 30 days" the 30 whole days after today (today left out).
+            add(match, *whole(match.group(3), count, match.group(1) in future))
+    for match in re.finditer(rf"\b(?:the\s+)?({'|'.join((*past, *future))})\s+{unit}\b", text):
+        add(match, *whole(match.group(2), 1, match.group(1) in future))
     for match in re.finditer(r"\btomorrow\b", text):
         add(match, shift(today, "day", 1), shift(today, "day", 2))
-    for match in re.finditer(
-        rf"\b(?:in\s+|over\s+|during\s+|for\s+)?(?:the\s+)?(?:next|coming|upcoming)\s+"
-        rf"(\d+|{'|'.join(_NUMBER_WORDS)})\s+{unit}\b",
-        text,
-    ):
-        count = _number(match.group(1))
-        if count:
-            name = match.group(2)
-            following = shift(period_start(now, name), name, 1)
-            add(match, following, shift(following, name, count))
-    for match in re.finditer(rf"\b(?:the\s+)?(?:next|coming|upcoming)\s+{unit}\b", text):
-        name = match.group(1)
-        following = shift(period_start(now, name), name, 1)
-        add(match, following, shift(following, name, 1))
     for match in re.finditer(
         r"\b(first|second|third|fourth|1st|2nd|3rd|4th)\s+quarter(?:\s+(?:of\s+)?((?:19|20)\d{2}))?\b",
         text,
