@@ -53,7 +53,7 @@ from parley.kit import clock
 from parley.kit.backoff import Backoff, describe
 from parley.kit.timestamps import to_wire
 from parley.llm import usage
-from parley.llm.gateway import Call, Gateway, LLMRefused, LLMUnavailable, Tally
+from parley.llm.gateway import Gateway, LLMRefused, LLMUnavailable, Tally
 from parley.llm.numbers import unsupported_numbers
 from parley.llm.planner import LLMPlanner, PlanSession
 from parley.llm.writer import write_answer
@@ -711,29 +711,20 @@ class Workers:
         conversation, its final webhook and its usage in a single statement (decision
         0018). False when the job is no longer this worker's (a cancel asked for, the
         lease lost); its usage is recorded all the same, and the caller finds out why."""
-        job, now, fresh = claim.job, clock.utcnow(), self._unrecorded(claim)
-        spent = []
-        if fresh and self.gateway is not None:
-            spent = usage.inserts(
-                fresh,
-                org_id=job.organization_id,
-                member_id=job.membership_id,
-                job_id=job.id,
-                model=self.gateway.model_name,
-                now=now,
-            )
+        now = clock.utcnow()
+        spent = self._unrecorded(claim, now)
         async with self.database.one_statement() as conn:
             done = await states.complete_held_at_once(
                 conn,
-                job,
+                claim.job,
                 claim.lease,
                 body,
                 now=now,
                 webhook_attempts=self.settings.webhook_max_attempts,
                 topic_name=topic,
-                also=spent,
+                also=usage.inserts(spent),
             )
-        claim.recorded += len(fresh)
+        claim.recorded += len(spent)
         return done
 
     async def _analyse(
@@ -892,23 +883,23 @@ class Workers:
         calls were made, whoever holds the job now). Returns how many: the caller
         counts them as recorded once its transaction has committed, so a rollback
         leaves them for the next write to record."""
-        fresh = self._unrecorded(claim)
-        if fresh and self.gateway is not None:
-            job = claim.job
-            await usage.record(
-                conn,
-                fresh,
-                org_id=job.organization_id,
-                member_id=job.membership_id,
-                job_id=job.id,
-                model=self.gateway.model_name,
-                now=clock.utcnow(),
-            )
-        return len(fresh)
+        spent = self._unrecorded(claim, clock.utcnow())
+        await usage.record(conn, spent)
+        return len(spent)
 
-    def _unrecorded(self, claim: Claim) -> list[Call]:
-        """The job's model calls whose usage is not yet committed."""
-        return claim.tally.calls[claim.recorded :] if self.gateway is not None else []
+    def _unrecorded(self, claim: Claim, now: datetime) -> list[dict[str, object]]:
+        """Usage rows for the job's model calls whose usage is not yet committed."""
+        if self.gateway is None:
+            return []
+        job = claim.job
+        return usage.rows(
+            claim.tally.calls[claim.recorded :],
+            org_id=job.organization_id,
+            member_id=job.membership_id,
+            job_id=job.id,
+            model=self.gateway.model_name,
+            now=now,
+        )
 
     async def _settle_usage(self, claim: Claim) -> None:
         """Record what a job stopped on its way (cancelled, lease lost) had spent."""

@@ -47,37 +47,19 @@ def month_start(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
-async def record(
-    conn: AsyncConnection,
-    calls: Sequence[Call],
-    *,
-    org_id: uuid.UUID,
-    member_id: uuid.UUID | None,
-    job_id: uuid.UUID | None,
-    model: str,
-    now: datetime,
-) -> None:
-    if calls:
-        rows = _rows(calls, org_id=org_id, member_id=member_id, job_id=job_id, model=model, now=now)
-        await conn.execute(llm_usage.insert(), rows)
+async def record(conn: AsyncConnection, spent: list[dict[str, object]]) -> None:
+    """Write usage rows (``rows``), in the caller's transaction."""
+    if spent:
+        await conn.execute(llm_usage.insert(), spent)
 
 
-def inserts(
-    calls: Sequence[Call],
-    *,
-    org_id: uuid.UUID,
-    member_id: uuid.UUID | None,
-    job_id: uuid.UUID | None,
-    model: str,
-    now: datetime,
-) -> list[Insert]:
-    """``record``'s rows as an INSERT each, to join a larger statement. One row each:
-    SQLAlchemy caches the compiled form of a one-row INSERT, not of a many-row one."""
-    rows = _rows(calls, org_id=org_id, member_id=member_id, job_id=job_id, model=model, now=now)
-    return [insert_row(llm_usage, row) for row in rows]
+def inserts(spent: list[dict[str, object]]) -> list[Insert]:
+    """Usage rows (``rows``) as an INSERT each, to join a larger statement. One row
+    each: SQLAlchemy caches the compiled form of a one-row INSERT, not of a many-row one."""
+    return [insert_row(llm_usage, row) for row in spent]
 
 
-def _rows(
+def rows(
     calls: Sequence[Call],
     *,
     org_id: uuid.UUID,
@@ -86,6 +68,7 @@ def _rows(
     model: str,
     now: datetime,
 ) -> list[dict[str, object]]:
+    """A usage row per model call."""
     return [
         {
             "id": uuid.uuid4(),

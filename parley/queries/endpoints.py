@@ -134,8 +134,7 @@ async def _plan_with_model(
             database: Database = request.app.state.database
             with anyio.CancelScope(shield=True):
                 async with database.write() as conn:
-                    await usage.record(
-                        conn,
+                    spent = usage.rows(
                         tally.calls,
                         org_id=caller.organization_id,
                         member_id=caller.membership_id or caller.owner_membership_id,
@@ -143,6 +142,7 @@ async def _plan_with_model(
                         model=gateway.model_name,
                         now=clock.utcnow(),
                     )
+                    await usage.record(conn, spent)
 
 
 @router.post(

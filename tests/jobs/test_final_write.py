@@ -61,7 +61,7 @@ async def _claimed(
 
 def _usage(job: Job, now: datetime) -> list[Insert]:
     calls = [Call("plan", 120, 30, 1.2), Call("answer", 300, 45, 0.8)]
-    return usage.inserts(
+    spent = usage.rows(
         calls,
         org_id=job.organization_id,
         member_id=job.membership_id,
@@ -69,6 +69,7 @@ def _usage(job: Job, now: datetime) -> list[Insert]:
         model="fake-model",
         now=now,
     )
+    return usage.inserts(spent)
 
 
 async def _written(database: Database, job: Job) -> dict[str, Any]:

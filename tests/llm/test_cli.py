@@ -20,8 +20,7 @@ async def _spend(url: str, org_id: uuid.UUID, member_id: uuid.UUID) -> None:
         await migrate.upgrade(database)
         async with database.write() as conn:
             calls = [Call("plan", 300, 40, 1.0), Call("answer", 500, 120, 1.0)]
-            await usage.record(
-                conn,
+            spent = usage.rows(
                 calls,
                 org_id=org_id,
                 member_id=member_id,
@@ -29,6 +28,7 @@ async def _spend(url: str, org_id: uuid.UUID, member_id: uuid.UUID) -> None:
                 model="m",
                 now=clock.utcnow(),
             )
+            await usage.record(conn, spent)
     finally:
         await database.dispose()
 
