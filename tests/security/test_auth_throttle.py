@@ -3,7 +3,6 @@ On PostgreSQL the count is shared by every replica."""
 
 from __future__ import annotations
 
-import time
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -11,17 +10,12 @@ import httpx
 import pytest
 
 from tests.support.served import bearer, new_home, serve
+from tests.support.throttle import away_from_a_window_edge
 
 LIST = "/api/v1/ai/conversations"
 LIMIT = 5
 # A well-formed token that does not exist, and one that is not even well-formed.
 WRONG = ["parley_pat_0000000000_" + "x" * 43, "not-a-token"]
-
-
-def away_from_a_window_edge() -> None:
-    """Counts are per calendar minute: start well inside one."""
-    if time.time() % 60 > 45:
-        time.sleep(60 - time.time() % 60 + 0.5)
 
 
 def test_failed_attempts_are_throttled_per_address(
